@@ -1,0 +1,223 @@
+"""Contacts: the people and companies a dealership knows; validated, normalised, searched."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from leadcore import db
+from leadcore.errors import NotFound, ValidationError, ValidationErrors
+from leadcore.i18n import _
+from leadcore.paging import Page, fetch_page
+
+PHONE_REGION = "DE"
+FIELD_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """What a person types into the contact form (all optional but last name or company)."""
+    salutation: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    email: str = ""
+    phone: str = ""
+    mobile: str = ""
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = "DE"
+
+
+@dataclass(frozen=True)
+class Contact(ContactInput):
+    id: int = 0
+
+    @property
+    def display_name(self) -> str:
+        person = " ".join(p for p in (self.salutation, self.first_name, self.last_name) if p)
+        if self.company and person:
+            return f"{person} ({self.company})"
+        return person or self.company
+
+    @property
+    def address_lines(self) -> list[str]:
+        place = " ".join(p for p in (self.postal_code, self.city) if p)
+        return [line for line in (self.street, place, self.country) if line]
+
+
+LABELS = {
+    "salutation": "Salutation", "first_name": "First name", "last_name": "Last name",
+    "company": "Company", "email": "E-mail", "phone": "Phone", "mobile": "Mobile",
+    "street": "Street", "postal_code": "Postal code", "city": "City", "country": "Country",
+}
+_FIELDS = [f.name for f in fields(ContactInput)]
+
+
+def normalise_phone(raw: str) -> str:
+    """E.164 form of a phone number (German numbers may be typed without +49); raises ValueError."""
+    try:
+        number = phonenumbers.parse(raw, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValueError(raw) from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError(raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str | None) -> str:
+    """A stored E.164 number the way a German desk reads it."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 49
+           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, fmt)
+
+
+def validate(data: ContactInput) -> ContactInput:
+    """Trim, check and normalise; raises ValidationErrors naming every bad field."""
+    clean = {name: (getattr(data, name) or "").strip() for name in _FIELDS}
+    errors = []
+    if not clean["last_name"] and not clean["company"]:
+        errors.append(ValidationError("last_name", _("Last name or company is required.")))
+    for name, value in clean.items():
+        if len(value) > FIELD_LIMIT:
+            errors.append(ValidationError(name, _("{field} can have at most {n} characters.").format(
+                field=_(LABELS[name]), n=FIELD_LIMIT)))
+    if clean["email"]:
+        try:
+            clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors.append(ValidationError("email", _("E-mail is not a valid address.")))
+    for name in ("phone", "mobile"):
+        if clean[name]:
+            try:
+                clean[name] = normalise_phone(clean[name])
+            except ValueError:
+                errors.append(ValidationError(name, _("{field} is not a valid phone number.").format(
+                    field=_(LABELS[name]))))
+    if errors:
+        raise ValidationErrors(errors)
+    return ContactInput(**clean)
+
+
+def _sort_name(c: ContactInput) -> str:
+    return f"{c.last_name or c.company}, {c.first_name}".lower()
+
+
+def similar_contacts(cur: duckdb.DuckDBPyConnection, data: ContactInput,
+                     exclude_id: int | None = None) -> list[Contact]:
+    """Existing contacts with the same e-mail or phone: the form warns before a duplicate."""
+    phones = [p for p in (data.phone, data.mobile) if p]
+    if not data.email and not phones:
+        return []
+    rows = cur.execute(
+        f"SELECT {', '.join(_FIELDS)}, id FROM contacts WHERE NOT deleted AND id <> ? AND ("
+        " (? <> '' AND lower(email) = lower(?))"
+        " OR phone IN (SELECT unnest(?::VARCHAR[])) OR mobile IN (SELECT unnest(?::VARCHAR[])))"
+        " ORDER BY id LIMIT 5",
+        [exclude_id or -1, data.email, data.email, phones, phones],
+    ).fetchall()
+    return [_contact(r) for r in rows]
+
+
+def _contact(row: tuple) -> Contact:
+    values = dict(zip(_FIELDS + ["id"], row))
+    return Contact(**{k: (v or "") if k != "id" else v for k, v in values.items()})
+
+
+def create_contact(cur: duckdb.DuckDBPyConnection, now: datetime, data: ContactInput) -> Contact:
+    clean = validate(data)
+
+    def work(c: duckdb.DuckDBPyConnection) -> int:
+        return c.execute(
+            f"INSERT INTO contacts ({', '.join(_FIELDS)}, sort_name, created_at, updated_at)"
+            f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))}) RETURNING id",
+            [*asdict(clean).values(), _sort_name(clean), now, now],
+        ).fetchall()[0][0]
+
+    return get_contact(cur, db.write(cur, work))
+
+
+def update_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: int,
+                   data: ContactInput) -> Contact:
+    clean = validate(data)
+    get_contact(cur, contact_id)
+    assignments = ", ".join(f"{name} = ?" for name in _FIELDS)
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute(
+            f"UPDATE contacts SET {assignments}, sort_name = ?, updated_at = ? WHERE id = ?",
+            [*asdict(clean).values(), _sort_name(clean), now, contact_id],
+        )
+
+    db.write(cur, work)
+    return get_contact(cur, contact_id)
+
+
+def delete_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: int) -> None:
+    """Contacts are never removed (leads point at them); a deleted one is hidden and takes no leads."""
+    db.write(cur, lambda c: c.execute(
+        "UPDATE contacts SET deleted = TRUE, updated_at = ? WHERE id = ?", [now, contact_id]))
+
+
+def get_contact(cur: duckdb.DuckDBPyConnection, contact_id: int) -> Contact:
+    rows = cur.execute(
+        f"SELECT {', '.join(_FIELDS)}, id FROM contacts WHERE id = ? AND NOT deleted", [contact_id]
+    ).fetchall()
+    if not rows:
+        raise NotFound(_("This contact does not exist (any more)."))
+    return _contact(rows[0])
+
+
+def search_predicate(query: str, alias: str = "c") -> tuple[str, dict]:
+    """SQL condition (named parameters) matching free text against name, company, e-mail, phone, city."""
+    query = query.strip()
+    if not query:
+        return "TRUE", {}
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) - 3:
+        # Looks like a phone number: compare digits, ignoring a leading 0 vs +49.
+        return (f"(regexp_replace({alias}.phone, '\\D', '', 'g') LIKE $phone_digits"
+                f" OR regexp_replace({alias}.mobile, '\\D', '', 'g') LIKE $phone_digits)",
+                {"phone_digits": f"%{digits.lstrip('0')}%"})
+    text = (f"concat_ws(' ', {alias}.first_name, {alias}.last_name, {alias}.company, "
+            f"{alias}.email, {alias}.city, {alias}.first_name || ' ' || {alias}.last_name)")
+    return f"{text} ILIKE $contact_text", {"contact_text": f"%{query}%"}
+
+
+def search_contacts(cur: duckdb.DuckDBPyConnection, query: str = "", after: tuple | None = None,
+                    page_size: int = 20) -> Page:
+    """One page of contacts in alphabetical order, keyset-paged on (sort_name, id)."""
+    where, params = search_predicate(query)
+    page = fetch_page(
+        cur,
+        select=f"SELECT c.id, {', '.join('c.' + f for f in _FIELDS)}, c.sort_name FROM contacts c",
+        where=f"NOT c.deleted AND {where}",
+        params=params,
+        order=("c.sort_name", "c.id"),
+        key_columns=("sort_name", "id"),
+        after=after,
+        page_size=page_size,
+    )
+    # Counted for the page's contacts only, so the cost does not grow with the leads table.
+    counts = dict(cur.execute(
+        "SELECT contact_id, count(*) FROM leads WHERE status = 'open'"
+        " AND contact_id IN (SELECT unnest(?::BIGINT[])) GROUP BY contact_id",
+        [page.rows["id"].astype(int).tolist()],
+    ).fetchall())
+    page.rows["open_leads"] = [counts.get(int(i), 0) for i in page.rows["id"]]
+    return page
+
+
+def contacts_of(rows: pd.DataFrame) -> list[Contact]:
+    return [_contact(tuple(r[f] for f in _FIELDS) + (int(r["id"]),)) for _, r in rows.iterrows()]

@@ -1,0 +1,107 @@
+"""The DuckDB connection, numbered migrations and the one way to write: a retried transaction."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from leadcore.errors import Conflict, DatabaseBusy
+
+DEFAULT_DB_PATH = Path("data") / "leadcore.duckdb"
+T = TypeVar("T")
+
+
+def database_path() -> Path:
+    """The database file: LEADCORE_DB, else data/leadcore.duckdb."""
+    return Path(os.environ.get("LEADCORE_DB") or DEFAULT_DB_PATH)
+
+
+def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (and migrate) the database. One read-write process per file; threads take cursor()s."""
+    target = Path(path) if path is not None else database_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(target))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            holder = re.search(r"PID (\d+)", str(exc))
+            who = f" (process {holder.group(1)})" if holder else ""
+            raise DatabaseBusy(
+                f"The database {target} is in use by another leadcore process{who}, "
+                "probably the running app; stop it or use the app instead."
+            ) from None
+        raise
+    # Everything is stored and computed in UTC; the UI converts to the dealership's zone.
+    con.execute("SET TimeZone = 'UTC'")
+    migrate(con)
+    return con
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("leadcore") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations not yet recorded in schema_version, each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    applied = []
+    for version, name, sql in _migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, now())", [version, name]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(f"{version:04d}_{name}")
+    return applied
+
+
+@contextmanager
+def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One unit of work: everything inside commits together or not at all."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    cur.execute("COMMIT")
+
+
+def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T],
+          attempts: int = 4) -> T:
+    """Run work(cur) in a transaction, retrying write-write conflicts a few times."""
+    for attempt in range(attempts):
+        try:
+            with transaction(cur):
+                return work(cur)
+        except duckdb.TransactionException:
+            if attempt == attempts - 1:
+                raise Conflict(
+                    "Someone else changed the same data at the same moment; please try again."
+                ) from None
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")

@@ -1,0 +1,258 @@
+"""Lead use cases: create, add a note, set a resubmission, change editor, complete, reopen.
+
+Each is one function: check the user may do it, validate, then one transaction that changes
+the lead and appends its lead_events row. Due, reminder and stage-2 times are derived here
+from arrival, resubmission and settings (leadcore.duetime) and kept on the row for the lists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from leadcore import db, duetime, settings
+from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
+from leadcore.i18n import _
+from leadcore.users import User
+from leadcore.visibility import check_lead, require_writer
+
+LEAD_TYPES = {
+    "new_car": "New car",
+    "used_car": "Used car",
+    "service": "Service",
+    "trade_in": "Trade-in",
+    "financing": "Financing",
+    "other": "Other",
+}
+SUBJECT_LIMIT = 200
+NOTE_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class LeadInput:
+    contact_id: int
+    source_id: int
+    lead_type: str
+    subject: str
+    editor_id: int
+    note: str = ""
+    resubmission_at: datetime | None = None
+
+
+def _check_text(errors: list, subject: str | None, note: str | None) -> None:
+    if subject is not None:
+        if not subject.strip():
+            errors.append(ValidationError("subject", _("Subject is required.")))
+        elif len(subject.strip()) > SUBJECT_LIMIT:
+            errors.append(ValidationError("subject", _("Subject can have at most {n} characters.")
+                                          .format(n=SUBJECT_LIMIT)))
+    if note is not None and len(note) > NOTE_LIMIT:
+        errors.append(ValidationError("note", _("Note can have at most {n} characters.")
+                                      .format(n=f"{NOTE_LIMIT:,}")))
+
+
+def _check_resubmission(errors: list, resubmission_at: datetime | None, now: datetime,
+                        required: bool = False) -> None:
+    if resubmission_at is None:
+        if required:
+            errors.append(ValidationError("resubmission", _("Resubmission is required.")))
+    elif resubmission_at <= now:
+        errors.append(ValidationError("resubmission", _("Resubmission must be in the future.")))
+
+
+def _check_editor(cur: duckdb.DuckDBPyConnection, errors: list, editor_id: int) -> None:
+    ok = cur.execute(
+        "SELECT 1 FROM users WHERE id = ? AND active AND role <> 'analyst'", [editor_id]
+    ).fetchall()
+    if not ok:
+        errors.append(ValidationError("editor", _("Editor must be an active user.")))
+
+
+def _due_columns(cur: duckdb.DuckDBPyConnection, arrived_at: datetime,
+                 resubmission_at: datetime | None) -> list[datetime]:
+    times = duetime.due_times(arrived_at, resubmission_at, settings.due_settings(cur))
+    return [times.due_at, times.reminder_at, times.stage2_at]
+
+
+def _event(cur: duckdb.DuckDBPyConnection, lead_id: int, now: datetime, user: User | None,
+           kind: str, detail: str) -> None:
+    cur.execute(
+        "INSERT INTO lead_events (lead_id, happened_at, user_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
+        [lead_id, now, user.id if user else None, kind, detail],
+    )
+
+
+def create_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, data: LeadInput) -> int:
+    """Create a lead for a contact; returns its id. Nothing is stored when any field is bad."""
+    require_writer(user)
+    errors: list[ValidationError] = []
+    contact = cur.execute(
+        "SELECT 1 FROM contacts WHERE id = ? AND NOT deleted", [data.contact_id]).fetchall()
+    if not contact:
+        errors.append(ValidationError("contact", _("This contact was deleted meanwhile; "
+                                                   "choose another contact.")))
+    source = cur.execute("SELECT active FROM sources WHERE id = ?", [data.source_id]).fetchall()
+    if not source or not source[0][0]:
+        errors.append(ValidationError("source", _("Source is not active; choose another source.")))
+    if data.lead_type not in LEAD_TYPES:
+        errors.append(ValidationError("lead_type", _("Lead type is not one of the known types.")))
+    _check_text(errors, data.subject, data.note)
+    _check_resubmission(errors, data.resubmission_at, now)
+    _check_editor(cur, errors, data.editor_id)
+    if errors:
+        raise ValidationErrors(errors)
+
+    def work(c: duckdb.DuckDBPyConnection) -> int:
+        lead_id = c.execute(
+            "INSERT INTO leads (contact_id, source_id, lead_type, subject, note, editor_id, created_by,"
+            " status, arrived_at, resubmission_at, due_at, reminder_at, stage2_at, last_activity_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+            [data.contact_id, data.source_id, data.lead_type, data.subject.strip(),
+             data.note.strip() or None, data.editor_id, user.id, now, data.resubmission_at,
+             *_due_columns(c, now, data.resubmission_at), now],
+        ).fetchall()[0][0]
+        _event(c, lead_id, now, user, "created", data.subject.strip())
+        return lead_id
+
+    return db.write(cur, work)
+
+
+@dataclass(frozen=True)
+class _LeadRow:
+    id: int
+    status: str
+    arrived_at: datetime
+    editor_id: int
+    first_response_at: datetime | None
+
+
+def _lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int) -> _LeadRow:
+    require_writer(user)
+    if not check_lead(cur, user, lead_id):
+        exists = cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall()
+        if exists:
+            raise PermissionDenied(_("You may not change this lead."))
+        raise NotFound(_("This lead does not exist."))
+    row = cur.execute(
+        "SELECT id, status, arrived_at, editor_id, first_response_at FROM leads WHERE id = ?",
+        [lead_id]).fetchall()[0]
+    return _LeadRow(*row)
+
+
+def _require_open(lead: _LeadRow) -> None:
+    if lead.status != "open":
+        raise ValidationErrors([ValidationError("status", _("This lead is completed; reopen it first."))])
+
+
+def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+             text: str, resubmission_at: datetime | None) -> None:
+    """Working the lead: a note plus a new resubmission, which clears its escalation."""
+    lead = _lead_for_write(cur, user, lead_id)
+    _require_open(lead)
+    errors: list[ValidationError] = []
+    if not text.strip():
+        errors.append(ValidationError("note", _("Note is required.")))
+    _check_text(errors, None, text)
+    _check_resubmission(errors, resubmission_at, now, required=True)
+    if errors:
+        raise ValidationErrors(errors)
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute(
+            "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
+            " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
+            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at), now, now, lead_id])
+        _event(c, lead_id, now, user, "note", text.strip())
+
+    db.write(cur, work)
+
+
+def set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+                     resubmission_at: datetime | None) -> None:
+    """Move when the lead is due; an empty resubmission falls back to arrival + stage 1."""
+    lead = _lead_for_write(cur, user, lead_id)
+    _require_open(lead)
+    errors: list[ValidationError] = []
+    _check_resubmission(errors, resubmission_at, now)
+    if errors:
+        raise ValidationErrors(errors)
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute(
+            "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
+            " last_activity_at = ? WHERE id = ?",
+            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at), now, lead_id])
+        detail = (resubmission_at.isoformat() if resubmission_at
+                  else _("cleared (due by arrival + stage 1)"))
+        _event(c, lead_id, now, user, "resubmission", detail)
+
+    db.write(cur, work)
+
+
+def change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+                  editor_id: int) -> None:
+    """Hand the lead over to another active user."""
+    lead = _lead_for_write(cur, user, lead_id)
+    errors: list[ValidationError] = []
+    _check_editor(cur, errors, editor_id)
+    if editor_id == lead.editor_id:
+        errors.append(ValidationError("editor", _("This user is the editor already.")))
+    if errors:
+        raise ValidationErrors(errors)
+    name = cur.execute("SELECT full_name FROM users WHERE id = ?", [editor_id]).fetchall()[0][0]
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute("UPDATE leads SET editor_id = ?, last_activity_at = ? WHERE id = ?",
+                  [editor_id, now, lead_id])
+        _event(c, lead_id, now, user, "editor", name)
+
+    db.write(cur, work)
+
+
+def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+             reason_id: int | None, comment: str = "") -> None:
+    """Close the lead with a (mandatory, visible) completion reason."""
+    lead = _lead_for_write(cur, user, lead_id)
+    _require_open(lead)
+    errors: list[ValidationError] = []
+    reason = cur.execute(
+        "SELECT label FROM completion_reasons WHERE id = ? AND NOT hidden", [reason_id or -1]
+    ).fetchall()
+    if not reason:
+        errors.append(ValidationError("reason", _("Completion reason is required.")))
+    _check_text(errors, None, comment)
+    if errors:
+        raise ValidationErrors(errors)
+    detail = reason[0][0] + (f": {comment.strip()}" if comment.strip() else "")
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute(
+            "UPDATE leads SET status = 'completed', completed_at = ?, completion_reason_id = ?,"
+            " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
+            [now, reason_id, now, now, lead_id])
+        _event(c, lead_id, now, user, "completed", detail)
+
+    db.write(cur, work)
+
+
+def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+           resubmission_at: datetime | None) -> None:
+    """Open a completed lead again; it needs a new resubmission to become due again."""
+    lead = _lead_for_write(cur, user, lead_id)
+    errors: list[ValidationError] = []
+    if lead.status == "open":
+        errors.append(ValidationError("status", _("This lead is open already.")))
+    _check_resubmission(errors, resubmission_at, now, required=True)
+    if errors:
+        raise ValidationErrors(errors)
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute(
+            "UPDATE leads SET status = 'open', completed_at = NULL, completion_reason_id = NULL,"
+            " resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?, last_activity_at = ?"
+            " WHERE id = ?",
+            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at), now, lead_id])
+        _event(c, lead_id, now, user, "reopened", resubmission_at.isoformat())
+
+    db.write(cur, work)
