@@ -219,5 +219,11 @@ def search_contacts(cur: duckdb.DuckDBPyConnection, query: str = "", after: tupl
     return page
 
 
+def count_contacts(cur: duckdb.DuckDBPyConnection, query: str = "") -> int:
+    where, params = search_predicate(query)
+    return cur.execute(f"SELECT count(*) FROM contacts c WHERE NOT c.deleted AND {where}",
+                       params).fetchall()[0][0]
+
+
 def contacts_of(rows: pd.DataFrame) -> list[Contact]:
     return [_contact(tuple(r[f] for f in _FIELDS) + (int(r["id"]),)) for _, r in rows.iterrows()]

@@ -5,6 +5,8 @@ by the same rule as leadcore.duetime.traffic_light / escalation_level (a test ke
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -119,7 +121,9 @@ def list_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Lea
 
 def count_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: LeadFilter) -> int:
     where = _conditions(cur, user, now, f)
-    return cur.execute(f"SELECT count(*) FROM leads l WHERE {where.sql}", where.params).fetchall()[0][0]
+    # DuckDB refuses named parameters the statement does not use ($now is only used by some filters).
+    params = {k: v for k, v in where.params.items() if re.search(rf"\${k}\b", where.sql)}
+    return cur.execute(f"SELECT count(*) FROM leads l WHERE {where.sql}", params).fetchall()[0][0]
 
 
 def _with_names(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,51 @@
+"""leadcore's entry point: sign-in, then the pages the signed-in user's role may use."""
+import streamlit as st
+
+from leadcore import users
+from leadcore.i18n import _
+from leadcore.ui import session
+
+st.set_page_config(page_title="leadcore", page_icon=":material/directions_car:", layout="wide")
+
+# Pages by role; later capabilities (Dashboard, Explore, Intake, Settings) join this table.
+PAGES = {
+    "leads": (st.Page("pages/leads.py", title=_("Leads"), icon=":material/view_list:", default=True),
+              ("seller", "supervisor", "manager", "analyst", "admin")),
+    "contacts": (st.Page("pages/contacts.py", title=_("Contacts"), icon=":material/contacts:"),
+                 ("seller", "supervisor", "manager", "analyst", "admin")),
+}
+
+
+def sign_in_form() -> None:
+    _left, middle, _right = st.columns([1, 1.2, 1])
+    with middle:
+        st.title(":material/directions_car: leadcore")
+        st.caption(_("The lead desk of your dealership"))
+        with st.form("sign_in"):
+            username = st.text_input(_("Username"), key="sign_in_username")
+            password = st.text_input(_("Password"), type="password", key="sign_in_password")
+            if st.form_submit_button(_("Sign in"), type="primary", width="stretch"):
+                user = users.authenticate(session.cursor(), username, password)
+                if user is None:
+                    st.error(_("Sign-in failed: the username or the password is wrong."),
+                             icon=":material/lock:")
+                else:
+                    session.sign_in(user)
+                    st.rerun()
+
+
+user = session.current_user()
+if user is None:
+    sign_in_form()
+    st.stop()
+
+allowed = [page for page, roles in PAGES.values() if user.role in roles]
+navigation = st.navigation(allowed)
+with st.sidebar:
+    st.markdown(f"**{user.full_name}**")
+    st.caption(_(user.role.capitalize()))
+    if st.button(_("Sign out"), icon=":material/logout:", key="sign_out"):
+        session.sign_out()
+        st.rerun()
+session.follow_redirect()
+navigation.run()

@@ -1,0 +1,100 @@
+"""Command line: python -m leadcore init | demo | user add | bench (see README)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from leadcore import clock, db
+from leadcore.errors import DatabaseBusy, LeadcoreError, ValidationErrors
+
+
+def _progress_bar(fraction: float, message: str) -> None:
+    width = 30
+    filled = int(width * fraction)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:5.0%} {message:<40}")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    con = db.connect()
+    print(f"Database ready: {db.database_path()}")
+    con.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from leadcore import demo
+
+    con = db.connect()
+    has_leads = con.execute("SELECT count(*) FROM leads").fetchall()[0][0] > 0
+    if has_leads and args.if_empty:
+        print(f"Database {db.database_path()} has data already; no demo data added.")
+        return
+    summary = demo.generate(con, clock.now(), leads=args.leads, seed=args.seed, progress=_progress_bar)
+    print(f"Demo data in {db.database_path()}: {summary.users:,} users, {summary.contacts:,} contacts, "
+          f"{summary.leads:,} leads, {summary.events:,} events in {summary.seconds:.1f} s.")
+    print("Sign in as: " + ", ".join(name for name, _role, _full in demo.DEMO_ACCOUNTS)
+          + f" (password {demo.DEMO_PASSWORD}).")
+    con.close()
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    from leadcore import users
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    if not password:
+        raise SystemExit("Give the password on standard input with --password-stdin.")
+    con = db.connect()
+    user = users.add_user(con.cursor(), clock.now(), args.username, args.name, args.email,
+                          args.role, password, location=args.location)
+    print(f"User {user.username} ({user.role}) added.")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from leadcore import bench
+
+    bench.run(sizes=tuple(args.sizes), fresh=args.fresh)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m leadcore", description="leadcore command line.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create or migrate the database (LEADCORE_DB)").set_defaults(func=cmd_init)
+    demo = sub.add_parser("demo", help="fill an empty database with a demo dealership")
+    demo.add_argument("--leads", type=int, default=20_000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when leads exist")
+    demo.set_defaults(func=cmd_demo)
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["seller", "supervisor", "manager", "analyst", "admin"])
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+    add.add_argument("--location")
+    add.add_argument("--password-stdin", action="store_true")
+    add.set_defaults(func=cmd_user_add)
+    bench = sub.add_parser("bench", help="measure list queries, lead creation and page runs")
+    bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
+    bench.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")
+    bench.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ValidationErrors as error:
+        for e in error.errors:
+            print(f"{e.field}: {e.message}", file=sys.stderr)
+        return 2
+    except (DatabaseBusy, LeadcoreError) as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The only Streamlit code inside leadcore: the per-run session and shared page components."""

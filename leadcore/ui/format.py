@@ -1,0 +1,51 @@
+"""How dates, traffic lights and names read on screen (the dealership's zone and format)."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from babel.dates import format_datetime
+
+from leadcore import duetime
+from leadcore.i18n import _
+from leadcore.leads import LEAD_TYPES
+
+DATETIME_PATTERN = "dd.MM.yyyy HH:mm"
+_LIGHT_ICONS = {duetime.ON_TIME: "🟢", duetime.DUE_SOON: "🟡", duetime.OVERDUE: "🔴"}
+STATUS_LABELS = {"open": "open", "completed": "completed"}
+
+
+def when(moment: datetime | pd.Timestamp | None, tz: ZoneInfo) -> str:
+    if moment is None or pd.isna(moment):
+        return ""
+    if isinstance(moment, pd.Timestamp):
+        moment = moment.to_pydatetime()
+    return format_datetime(moment, DATETIME_PATTERN, tzinfo=tz)
+
+
+def traffic_light(word: str | None) -> str:
+    """Icon plus the word: the colour never carries the meaning alone."""
+    if not word or (not isinstance(word, str) and pd.isna(word)):
+        return ""
+    return f"{_LIGHT_ICONS.get(word, '')} {_(word)}"
+
+
+def escalation(level: int) -> str:
+    return {0: "–", 1: _("1 · seller"), 2: _("2 · supervisor")}.get(int(level), str(level))
+
+
+def lead_type(code: str) -> str:
+    return _(LEAD_TYPES.get(code, code))
+
+
+def status(code: str) -> str:
+    return _(STATUS_LABELS.get(code, code))
+
+
+_MARKDOWN_SPECIALS = "\\`*_{}[]<>()#+-.!|~$:"
+
+
+def md_escape(text: str) -> str:
+    """Untrusted text made safe to place inside a Markdown message (no links, images, HTML)."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)

@@ -1,0 +1,167 @@
+"""The lead detail: customer, facts, due and traffic light, the actions and the timeline."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from leadcore import lead_list, leads, reasons, users
+from leadcore.errors import LeadcoreError, ValidationError, ValidationErrors
+from leadcore.i18n import _
+from leadcore.lead_list import LeadDetail
+from leadcore.ui import format as fmt
+from leadcore.ui import session
+from leadcore.ui.customer_block import customer_block
+from leadcore.ui.fields import date_time_inputs, field_error, local_moment
+
+ERRORS_KEY = "lead_action_errors"
+
+
+def _act(action: str, lead_id: int, work: Callable[[], None], done: str) -> None:
+    """Callback body shared by every action: run the service, keep its errors or flash success."""
+    try:
+        work()
+    except ValidationError as error:
+        st.session_state[ERRORS_KEY] = {"action": action, **{error.field: error.message}}
+        return
+    except ValidationErrors as error:
+        st.session_state[ERRORS_KEY] = {"action": action, **error.by_field()}
+        return
+    except LeadcoreError as error:
+        st.session_state[ERRORS_KEY] = {"action": action, "general": error.message}
+        return
+    st.session_state.pop(ERRORS_KEY, None)
+    for key in [k for k in st.session_state if str(k).startswith(f"lead{lead_id}_")]:
+        del st.session_state[key]
+    session.flash(done)
+
+
+def _errors(action: str) -> dict[str, str]:
+    errors = st.session_state.get(ERRORS_KEY, {})
+    return errors if errors.get("action") == action else {}
+
+
+def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
+    cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
+    try:
+        lead = lead_list.get_lead(cur, user, now, lead_id)
+    except LeadcoreError as error:
+        st.error(error.message, icon=":material/block:")
+        st.button(_("Back to leads"), icon=":material/arrow_back:", on_click=on_back)
+        return
+    st.button(_("Back to leads"), icon=":material/arrow_back:", on_click=on_back, type="tertiary")
+    st.subheader(f"#{lead.id} · {fmt.md_escape(lead.subject)}")
+    left, right = st.columns([1, 1])
+    with left:
+        customer_block(lead.contact)
+        if lead.note:
+            with st.container(border=True):
+                st.caption(_("Note"))
+                st.text(lead.note)
+    with right:
+        _facts(lead, tz)
+    if user.can_write:
+        _actions(lead, tz)
+    st.markdown(f"#### {_('Timeline')}")
+    events = lead_list.timeline(cur, user, lead_id)
+    events["happened_at"] = [fmt.when(t, tz) for t in events["happened_at"]]
+    st.dataframe(events, hide_index=True, key=f"timeline_{lead_id}", column_config={
+        "happened_at": st.column_config.TextColumn(_("When")),
+        "who": st.column_config.TextColumn(_("Who")),
+        "kind": st.column_config.TextColumn(_("What")),
+        "detail": st.column_config.TextColumn(_("Detail"), width="large"),
+    })
+
+
+def _facts(lead: LeadDetail, tz) -> None:
+    with st.container(border=True, key="lead_facts"):
+        if lead.status == "open":
+            st.markdown(f"**{_('Due')}:** {fmt.when(lead.times.due_at, tz)} · "
+                        f"{fmt.traffic_light(lead.traffic_light)}")
+            st.markdown(f"**{_('Escalation level')}:** {fmt.escalation(lead.escalation_level)}")
+        else:
+            st.markdown(f"**{_('Completed')}:** {fmt.when(lead.completed_at, tz)} · "
+                        f"{fmt.md_escape(lead.completion_reason or '')}")
+        rows = [
+            (_("Source"), lead.source),
+            (_("Lead type"), fmt.lead_type(lead.lead_type)),
+            (_("Editor"), lead.editor),
+            (_("Status"), fmt.status(lead.status)),
+            (_("Arrived"), fmt.when(lead.arrived_at, tz)),
+            (_("Resubmission"), fmt.when(lead.resubmission_at, tz) or _("none (due by arrival + stage 1)")),
+            (_("First response"), fmt.when(lead.first_response_at, tz) or "–"),
+        ]
+        for label, value in rows:
+            st.markdown(f"**{label}:** {fmt.md_escape(value)}")
+
+
+def _actions(lead: LeadDetail, tz) -> None:
+    cur, user, key = session.cursor(), session.require_user(), f"lead{lead.id}_"
+    general = st.session_state.get(ERRORS_KEY, {}).get("general")
+    if general:
+        st.error(general, icon=":material/error:")
+    if lead.status != "open":
+        errors = _errors("reopen")
+        with st.form(f"{key}reopen_form"):
+            st.markdown(f"**{_('Reopen')}**")
+            date_time_inputs(f"{key}reopen", _("Resubmission date"), _("Resubmission time"))
+            field_error(errors, "resubmission")
+            field_error(errors, "status")
+            st.form_submit_button(_("Reopen"), on_click=lambda: _act(
+                "reopen", lead.id,
+                lambda: leads.reopen(session.cursor(), user, session.now(), lead.id, local_moment(f"{key}reopen", tz)),
+                _("Lead reopened.")))
+        return
+    note_tab, resubmission_tab, editor_tab, complete_tab = st.tabs(
+        [_("Add note"), _("Set resubmission"), _("Change editor"), _("Complete")])
+    with note_tab:
+        errors = _errors("note")
+        with st.form(f"{key}note_form", border=False):
+            st.text_area(_("Note"), key=f"{key}note_text", height=100)
+            field_error(errors, "note")
+            date_time_inputs(f"{key}note", _("Resubmission date"), _("Resubmission time"))
+            field_error(errors, "resubmission")
+            st.form_submit_button(_("Add note"), type="primary", on_click=lambda: _act(
+                "note", lead.id,
+                lambda: leads.add_note(session.cursor(), user, session.now(), lead.id,
+                                       st.session_state.get(f"{key}note_text") or "",
+                                       local_moment(f"{key}note", tz)),
+                _("Note added.")))
+    with resubmission_tab:
+        errors = _errors("resubmission")
+        with st.form(f"{key}resubmission_form", border=False):
+            date_time_inputs(f"{key}resub", _("Resubmission date"), _("Resubmission time"))
+            st.caption(_("Leave both empty to clear the resubmission."))
+            field_error(errors, "resubmission")
+            st.form_submit_button(_("Set resubmission"), on_click=lambda: _act(
+                "resubmission", lead.id,
+                lambda: leads.set_resubmission(session.cursor(), user, session.now(), lead.id,
+                                               local_moment(f"{key}resub", tz)),
+                _("Resubmission set.")))
+    with editor_tab:
+        errors = _errors("editor")
+        others = {u.id: u.full_name for u in users.active_users(cur) if u.id != lead.editor_id}
+        with st.form(f"{key}editor_form", border=False):
+            st.selectbox(_("New editor"), list(others), format_func=others.get, key=f"{key}editor",
+                         index=None, placeholder=_("Choose a user"))
+            field_error(errors, "editor")
+            st.form_submit_button(_("Change editor"), on_click=lambda: _act(
+                "editor", lead.id,
+                lambda: leads.change_editor(session.cursor(), user, session.now(), lead.id,
+                                            st.session_state.get(f"{key}editor") or -1),
+                _("Editor changed.")))
+    with complete_tab:
+        errors = _errors("complete")
+        choices = {r.id: r.label for r in reasons.list_reasons(cur)}
+        with st.form(f"{key}complete_form", border=False):
+            st.selectbox(_("Completion reason"), list(choices), format_func=choices.get,
+                         key=f"{key}reason", index=None, placeholder=_("Choose a reason"))
+            field_error(errors, "reason")
+            st.text_input(_("Comment"), key=f"{key}comment")
+            field_error(errors, "note")
+            st.form_submit_button(_("Complete lead"), type="primary", on_click=lambda: _act(
+                "complete", lead.id,
+                lambda: leads.complete(session.cursor(), user, session.now(), lead.id,
+                                       st.session_state.get(f"{key}reason"),
+                                       st.session_state.get(f"{key}comment") or ""),
+                _("Lead completed.")))

@@ -1,0 +1,111 @@
+"""The one lead-creation form (SPEC section 3), opened from a contact on the Contacts page,
+whether the user came from a contact row or from the Leads page's "New lead" button."""
+from __future__ import annotations
+
+import streamlit as st
+
+from leadcore import contacts, leads, settings, sources, users
+from leadcore.errors import NotFound, ValidationError, ValidationErrors
+from leadcore.i18n import _
+from leadcore.ui import format as fmt
+from leadcore.ui import session
+from leadcore.ui.customer_block import customer_block
+from leadcore.ui.fields import date_time_inputs, field_error, local_moment
+
+OPEN_KEY = "lead_form_contact"   # session key: the contact whose lead form is open
+
+
+def open_lead_form(contact_id: int) -> None:
+    st.session_state[OPEN_KEY] = contact_id
+    st.session_state.pop(_errors_key(contact_id), None)
+
+
+def close_lead_form() -> None:
+    st.session_state.pop(OPEN_KEY, None)
+
+
+def _key(contact_id: int) -> str:
+    return f"new_lead_{contact_id}"
+
+
+def _errors_key(contact_id: int) -> str:
+    return f"{_key(contact_id)}_errors"
+
+
+def lead_form() -> None:
+    """Render the open lead form, if any; Save goes to the Leads list with the new lead."""
+    contact_id = st.session_state.get(OPEN_KEY)
+    if contact_id is None:
+        return
+    cur, user = session.cursor(), session.require_user()
+    key = _key(contact_id)
+    errors: dict[str, str] = st.session_state.get(_errors_key(contact_id), {})
+    with st.container(border=True, key="lead_form"):
+        st.subheader(_("New lead"))
+        try:
+            customer_block(contacts.get_contact(cur, contact_id))
+        except NotFound:
+            st.error(errors.get("contact") or _("This contact was deleted meanwhile; "
+                                                "choose another contact."), icon=":material/error:")
+            st.button(_("Cancel"), key=f"{key}_cancel", on_click=close_lead_form)
+            return
+        with st.form(key, border=False):
+            active = sources.list_sources(cur)
+            names = {s.id: s.name for s in active}
+            types = list(leads.LEAD_TYPES)
+            default_type = settings.get(cur, "default_lead_type", "new_car")
+            left, right = st.columns(2)
+            with left:
+                st.selectbox(_("Source"), list(names), format_func=names.get, key=f"{key}_source")
+                field_error(errors, "source")
+            with right:
+                st.selectbox(_("Lead type"), types, format_func=fmt.lead_type, key=f"{key}_type",
+                             index=types.index(default_type) if default_type in types else 0)
+            st.text_input(_("Subject"), key=f"{key}_subject",
+                          placeholder=_("e.g. Test drive VW Golf 8 GTI"))
+            field_error(errors, "subject")
+            st.text_area(_("Note"), key=f"{key}_note", height=100)
+            field_error(errors, "note")
+            left, right = st.columns(2)
+            with left:
+                date_time_inputs(f"{key}_resubmission", _("Resubmission date"), _("Resubmission time"))
+                st.caption(_("Empty means: due by arrival plus the stage-1 reaction time."))
+                field_error(errors, "resubmission")
+            with right:
+                editors = {u.id: u.full_name for u in users.active_users(cur)}
+                ids = list(editors)
+                st.selectbox(_("Editor"), ids, format_func=editors.get, key=f"{key}_editor",
+                             index=ids.index(user.id) if user.id in ids else 0)
+                field_error(errors, "editor")
+            field_error(errors, "contact")
+            st.form_submit_button(_("Save"), type="primary", on_click=_save, args=(contact_id,))
+        st.button(_("Cancel"), key=f"{key}_cancel", on_click=close_lead_form)
+
+
+def _save(contact_id: int) -> None:
+    """Form callback: runs before the rerun, so errors and the redirect are known when it renders."""
+    cur, user, state, key = session.cursor(), session.current_user(), st.session_state, _key(contact_id)
+    if user is None:
+        return
+    try:
+        resubmission = local_moment(f"{key}_resubmission", session.timezone())
+        lead_id = leads.create_lead(cur, user, session.now(), leads.LeadInput(
+            contact_id=contact_id,
+            source_id=state.get(f"{key}_source") or -1,
+            lead_type=state.get(f"{key}_type") or "",
+            subject=state.get(f"{key}_subject") or "",
+            note=state.get(f"{key}_note") or "",
+            resubmission_at=resubmission,
+            editor_id=state.get(f"{key}_editor") or -1,
+        ))
+    except ValidationError as error:
+        state[_errors_key(contact_id)] = {error.field: error.message}
+        return
+    except ValidationErrors as error:
+        state[_errors_key(contact_id)] = error.by_field()
+        return
+    state.pop(_errors_key(contact_id), None)
+    close_lead_form()
+    subject = (state.get(f"{key}_subject") or "").strip()
+    session.flash(_("Lead #{id} “{subject}” created.").format(id=lead_id, subject=fmt.md_escape(subject)))
+    session.redirect("pages/leads.py")

@@ -1,0 +1,91 @@
+"""Per-run context of a page: the database cursor, the signed-in user, the clock, the time zone."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import duckdb
+import streamlit as st
+
+from leadcore import clock, db, settings, users
+from leadcore.errors import NotFound
+from leadcore.users import User
+
+_local = threading.local()
+
+
+@st.cache_resource(show_spinner=False)
+def _root_connection(path: str) -> duckdb.DuckDBPyConnection:
+    # The Streamlit server is the one process that holds the file read-write (DuckDB rule).
+    return db.connect(path)
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """This thread's cursor on the shared connection; cursors are never shared across threads."""
+    path = str(db.database_path())
+    if getattr(_local, "path", None) != path:
+        _local.cursor = _root_connection(path).cursor()
+        _local.path = path
+    return _local.cursor
+
+
+def now() -> datetime:
+    return clock.now()
+
+
+def timezone() -> ZoneInfo:
+    return settings.timezone(cursor())
+
+
+def current_user() -> User | None:
+    """The signed-in user, re-read every run so a deactivated account is signed out at once."""
+    user_id = st.session_state.get("user_id")
+    if user_id is None:
+        return None
+    try:
+        user = users.get_user(cursor(), user_id)
+    except NotFound:
+        user = None
+    if user is None or not user.active:
+        st.session_state.pop("user_id", None)
+        return None
+    return user
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        st.stop()
+    return user
+
+
+def sign_in(user: User) -> None:
+    st.session_state["user_id"] = user.id
+
+
+def sign_out() -> None:
+    st.session_state.clear()
+
+
+def flash(message: str) -> None:
+    """A success message shown once on the next page run."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def redirect(page: str, query_params: dict | None = None) -> None:
+    """Ask for a page switch from a callback (callbacks cannot switch pages themselves)."""
+    st.session_state["_redirect"] = (page, query_params or {})
+
+
+def follow_redirect() -> None:
+    """Called by app.py once navigation is set up; switches page when a callback asked to."""
+    target = st.session_state.pop("_redirect", None)
+    if target:
+        st.switch_page(target[0], query_params=target[1])

@@ -1,0 +1,104 @@
+"""Leads: the seller's work list (search, filters, paging), the lead detail, and "New lead"."""
+import streamlit as st
+
+from leadcore import duetime, lead_list, leads, sources, users
+from leadcore.i18n import _
+from leadcore.lead_list import LeadFilter
+from leadcore.ui import format as fmt
+from leadcore.ui import session
+from leadcore.ui.lead_detail import lead_detail
+from leadcore.ui.pager import current_after, pager_controls
+
+PAGE_SIZE = 50
+cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
+
+
+def close_lead() -> None:
+    st.query_params.pop("lead", None)
+
+
+open_lead = st.query_params.get("lead")
+if open_lead and open_lead.isdigit():
+    session.show_flash()
+    lead_detail(int(open_lead), on_back=close_lead)
+    st.stop()
+
+title, new_button = st.columns([4, 1], vertical_alignment="bottom")
+title.title(_("Leads"))
+if user.can_write and new_button.button(_("New lead"), type="primary", icon=":material/add:",
+                                        key="new_lead", width="stretch"):
+    # A lead always starts from its contact: pick (or create) the contact first.
+    st.switch_page("pages/contacts.py", query_params={"pick": "1"})
+session.show_flash()
+
+search, mine_toggle = st.columns([4, 1], vertical_alignment="bottom")
+text = search.text_input(_("Search"), placeholder=_("Name, e-mail, phone or subject"), key="lead_search")
+mine = mine_toggle.toggle(_("My leads"), value=user.role == "seller", key="lead_mine")
+
+with st.expander(_("Filters"), icon=":material/filter_list:"):
+    row1 = st.columns(3)
+    source_names = {s.id: s.name for s in sources.list_sources(cur, active_only=False)}
+    chosen_sources = row1[0].multiselect(_("Source"), list(source_names), format_func=source_names.get,
+                                         key="lead_filter_source")
+    editor_names = {u.id: u.full_name for u in users.all_users(cur)}
+    chosen_editors = row1[1].multiselect(_("Editor"), list(editor_names), format_func=editor_names.get,
+                                         key="lead_filter_editor")
+    chosen_statuses = row1[2].multiselect(_("Status"), ["open", "completed"], default=["open"],
+                                          format_func=fmt.status, key="lead_filter_status")
+    row2 = st.columns(3)
+    chosen_lights = row2[0].multiselect(_("Traffic light"), [duetime.ON_TIME, duetime.DUE_SOON, duetime.OVERDUE],
+                                        format_func=fmt.traffic_light, key="lead_filter_light")
+    chosen_types = row2[1].multiselect(_("Lead type"), list(leads.LEAD_TYPES), format_func=fmt.lead_type,
+                                       key="lead_filter_type")
+    created = row2[2].date_input(_("Created between"), value=(), format="DD.MM.YYYY",
+                                 key="lead_filter_created")
+
+created_from = created[0] if len(created) > 0 else None
+created_to = created[1] if len(created) > 1 else None
+lead_filter = LeadFilter(
+    text=text, mine=mine, statuses=tuple(chosen_statuses), source_ids=tuple(chosen_sources),
+    editor_ids=tuple(chosen_editors), traffic_lights=tuple(chosen_lights), lead_types=tuple(chosen_types),
+    created_from=created_from, created_to=created_to,
+)
+after = current_after("leads_pager", lead_filter)
+page = lead_list.list_leads(cur, user, now, lead_filter, after=after, page_size=PAGE_SIZE)
+total = lead_list.count_leads(cur, user, now, lead_filter)
+
+if page.rows.empty:
+    st.info(_("No leads match. Change the search or the filters, or create a new lead."),
+            icon=":material/inbox:")
+else:
+    shown = page.rows.assign(
+        lead_type=page.rows["lead_type"].map(fmt.lead_type),
+        last_activity_at=[fmt.when(t, tz) for t in page.rows["last_activity_at"]],
+        due_at=[fmt.when(t, tz) for t in page.rows["due_at"]],
+        traffic_light=page.rows["traffic_light"].map(fmt.traffic_light),
+        escalation_level=page.rows["escalation_level"].map(fmt.escalation),
+        status=page.rows["status"].map(fmt.status),
+    )
+    # A fresh key per page view: a selection only opens a lead once, never again on "Back".
+    table_key = f"lead_table_{st.session_state.setdefault('lead_table_view', 0)}"
+    event = st.dataframe(
+        shown, hide_index=True, key=table_key, on_select="rerun", selection_mode="single-row",
+        column_order=["customer", "lead_type", "editor", "source", "subject", "last_activity_at",
+                      "due_at", "traffic_light", "escalation_level", "status"],
+        column_config={
+            "customer": st.column_config.TextColumn(_("Customer"), width="medium"),
+            "lead_type": st.column_config.TextColumn(_("Lead type"), width="small"),
+            "editor": st.column_config.TextColumn(_("Editor")),
+            "source": st.column_config.TextColumn(_("Source"), width="small"),
+            "subject": st.column_config.TextColumn(_("Subject"), width="medium"),
+            "last_activity_at": st.column_config.TextColumn(_("Last activity")),
+            "due_at": st.column_config.TextColumn(_("Due")),
+            "traffic_light": st.column_config.TextColumn(_("Traffic light")),
+            "escalation_level": st.column_config.TextColumn(_("Escalation"), width="small"),
+            "status": st.column_config.TextColumn(_("Status"), width="small"),
+        },
+    )
+    st.caption(_("Click a row to open the lead."))
+    selected = event.selection.rows if event else []
+    if selected:
+        st.session_state["lead_table_view"] += 1
+        st.query_params["lead"] = str(int(page.rows.iloc[selected[0]]["id"]))
+        st.rerun()
+pager_controls("leads_pager", page, total, PAGE_SIZE)
