@@ -1,7 +1,7 @@
 """leadcore's entry point: sign-in, then the pages the signed-in user's role may use."""
 import streamlit as st
 
-from leadcore import users
+from leadcore import notifications, users
 from leadcore.i18n import _
 from leadcore.ui import session
 
@@ -39,6 +39,13 @@ if user is None:
     sign_in_form()
     st.stop()
 
+session.start_background_jobs()
+unread = notifications.unread_count(session.cursor(), user)
+# The count in the title is the sidebar's badge; url_path keeps the page's address stable.
+PAGES["notifications"] = (
+    st.Page("pages/notifications.py", title=_("Notifications") + (f" ({unread})" if unread else ""),
+            icon=":material/notifications:", url_path="notifications"),
+    ("seller", "supervisor", "manager", "admin"))
 allowed = [page for page, roles in PAGES.values() if user.role in roles]
 navigation = st.navigation(allowed)
 with st.sidebar:

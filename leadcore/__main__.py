@@ -1,4 +1,4 @@
-"""Command line: python -m leadcore init | demo | user add | bench (see README)."""
+"""Command line: python -m leadcore init | demo | user add | escalate | bench (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -51,6 +51,18 @@ def cmd_user_add(args: argparse.Namespace) -> None:
     print(f"User {user.username} ({user.role}) added.")
 
 
+def cmd_escalate(args: argparse.Namespace) -> None:
+    from leadcore import escalation
+
+    con = db.connect()
+    result = escalation.sweep(con.cursor(), clock.now())
+    if result.skipped:
+        print(f"No escalations today ({result.skipped}).")
+        return
+    print(f"Notifications recorded: {result.reminder} reminders, {result.stage1} stage 1, "
+          f"{result.stage2} stage 2; {result.mails} e-mails queued.")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     from leadcore import bench
 
@@ -75,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--location")
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=cmd_user_add)
+    sub.add_parser("escalate", help="record due reminders and escalations once (for cron)"
+                   ).set_defaults(func=cmd_escalate)
     bench = sub.add_parser("bench", help="measure list queries, lead creation and page runs")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     bench.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")

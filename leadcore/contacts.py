@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from leadcore import db
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
-from leadcore.i18n import _
+from leadcore.i18n import N_, _
 from leadcore.paging import Page, fetch_page
 
 PHONE_REGION = "DE"
@@ -52,9 +52,9 @@ class Contact(ContactInput):
 
 
 LABELS = {
-    "salutation": "Salutation", "first_name": "First name", "last_name": "Last name",
-    "company": "Company", "email": "E-mail", "phone": "Phone", "mobile": "Mobile",
-    "street": "Street", "postal_code": "Postal code", "city": "City", "country": "Country",
+    "salutation": N_("Salutation"), "first_name": N_("First name"), "last_name": N_("Last name"),
+    "company": N_("Company"), "email": N_("E-mail"), "phone": N_("Phone"), "mobile": N_("Mobile"),
+    "street": N_("Street"), "postal_code": N_("Postal code"), "city": N_("City"), "country": N_("Country"),
 }
 _FIELDS = [f.name for f in fields(ContactInput)]
 

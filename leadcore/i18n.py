@@ -26,3 +26,8 @@ def language() -> str:
 def _(message: str) -> str:
     """Translate a UI text into the configured language (LEADCORE_LANGUAGE, default English)."""
     return _translation(language()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Marks a text for extraction whose translation happens later, where it is shown."""
+    return message

@@ -66,7 +66,7 @@ class _Where:
 
 def _conditions(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: LeadFilter) -> _Where:
     where = _Where(params={"now": now})
-    visible, vparams = lead_predicate(cur, user)
+    visible, vparams = lead_predicate(cur, user, now)
     where.add(visible, **vparams)
     if f.mine:
         where.add("l.editor_id = $me", me=user.id)
@@ -170,7 +170,7 @@ class LeadDetail:
 
 def get_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int) -> LeadDetail:
     """The lead as its detail view shows it; PermissionDenied for a lead the user may not see."""
-    if not check_lead(cur, user, lead_id):
+    if not check_lead(cur, user, lead_id, now):
         if cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall():
             raise PermissionDenied(_("You may not see this lead."))
         raise NotFound(_("This lead does not exist."))
@@ -210,9 +210,10 @@ def _contact_even_if_deleted(cur: duckdb.DuckDBPyConnection, contact_id: int) ->
         return contacts.Contact(last_name=_("(deleted contact)"), id=contact_id)
 
 
-def timeline(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int) -> pd.DataFrame:
+def timeline(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
+             now: datetime | None = None) -> pd.DataFrame:
     """Every event of the lead, newest first: when, who, what."""
-    if not check_lead(cur, user, lead_id):
+    if not check_lead(cur, user, lead_id, now):
         raise PermissionDenied(_("You may not see this lead."))
     return cur.execute(
         """

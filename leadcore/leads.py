@@ -13,17 +13,17 @@ import duckdb
 
 from leadcore import db, duetime, settings
 from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
-from leadcore.i18n import _
+from leadcore.i18n import N_, _
 from leadcore.users import User
 from leadcore.visibility import check_lead, require_writer
 
 LEAD_TYPES = {
-    "new_car": "New car",
-    "used_car": "Used car",
-    "service": "Service",
-    "trade_in": "Trade-in",
-    "financing": "Financing",
-    "other": "Other",
+    "new_car": N_("New car"),
+    "used_car": N_("Used car"),
+    "service": N_("Service"),
+    "trade_in": N_("Trade-in"),
+    "financing": N_("Financing"),
+    "other": N_("Other"),
 }
 SUBJECT_LIMIT = 200
 NOTE_LIMIT = 10_000
@@ -127,9 +127,9 @@ class _LeadRow:
     first_response_at: datetime | None
 
 
-def _lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int) -> _LeadRow:
+def _lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int, now: datetime) -> _LeadRow:
     require_writer(user)
-    if not check_lead(cur, user, lead_id):
+    if not check_lead(cur, user, lead_id, now):
         exists = cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall()
         if exists:
             raise PermissionDenied(_("You may not change this lead."))
@@ -148,7 +148,7 @@ def _require_open(lead: _LeadRow) -> None:
 def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
              text: str, resubmission_at: datetime | None) -> None:
     """Working the lead: a note plus a new resubmission, which clears its escalation."""
-    lead = _lead_for_write(cur, user, lead_id)
+    lead = _lead_for_write(cur, user, lead_id, now)
     _require_open(lead)
     errors: list[ValidationError] = []
     if not text.strip():
@@ -171,7 +171,7 @@ def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
 def set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
                      resubmission_at: datetime | None) -> None:
     """Move when the lead is due; an empty resubmission falls back to arrival + stage 1."""
-    lead = _lead_for_write(cur, user, lead_id)
+    lead = _lead_for_write(cur, user, lead_id, now)
     _require_open(lead)
     errors: list[ValidationError] = []
     _check_resubmission(errors, resubmission_at, now)
@@ -193,7 +193,7 @@ def set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, 
 def change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
                   editor_id: int) -> None:
     """Hand the lead over to another active user."""
-    lead = _lead_for_write(cur, user, lead_id)
+    lead = _lead_for_write(cur, user, lead_id, now)
     errors: list[ValidationError] = []
     _check_editor(cur, errors, editor_id)
     if editor_id == lead.editor_id:
@@ -213,7 +213,7 @@ def change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lea
 def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
              reason_id: int | None, comment: str = "") -> None:
     """Close the lead with a (mandatory, visible) completion reason."""
-    lead = _lead_for_write(cur, user, lead_id)
+    lead = _lead_for_write(cur, user, lead_id, now)
     _require_open(lead)
     errors: list[ValidationError] = []
     reason = cur.execute(
@@ -239,7 +239,7 @@ def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
 def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
            resubmission_at: datetime | None) -> None:
     """Open a completed lead again; it needs a new resubmission to become due again."""
-    lead = _lead_for_write(cur, user, lead_id)
+    lead = _lead_for_write(cur, user, lead_id, now)
     errors: list[ValidationError] = []
     if lead.status == "open":
         errors.append(ValidationError("status", _("This lead is open already.")))

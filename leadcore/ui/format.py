@@ -8,12 +8,14 @@ import pandas as pd
 from babel.dates import format_datetime
 
 from leadcore import duetime
-from leadcore.i18n import _
+from leadcore.i18n import N_, _
 from leadcore.leads import LEAD_TYPES
 
 DATETIME_PATTERN = "dd.MM.yyyy HH:mm"
 _LIGHT_ICONS = {duetime.ON_TIME: "🟢", duetime.DUE_SOON: "🟡", duetime.OVERDUE: "🔴"}
-STATUS_LABELS = {"open": "open", "completed": "completed"}
+STATUS_LABELS = {"open": N_("open"), "completed": N_("completed")}
+# The traffic-light words come from the rules (duetime); marked here for translators.
+_LIGHT_WORDS = (N_("on time"), N_("due soon"), N_("overdue"))
 
 
 def when(moment: datetime | pd.Timestamp | None, tz: ZoneInfo) -> str:

@@ -63,7 +63,7 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
     if user.can_write:
         _actions(lead, tz)
     st.markdown(f"#### {_('Timeline')}")
-    events = lead_list.timeline(cur, user, lead_id)
+    events = lead_list.timeline(cur, user, lead_id, now)
     events["happened_at"] = [fmt.when(t, tz) for t in events["happened_at"]]
     st.dataframe(events, hide_index=True, key=f"timeline_{lead_id}", column_config={
         "happened_at": st.column_config.TextColumn(_("When")),

@@ -1,6 +1,7 @@
 """Per-run context of a page: the database cursor, the signed-in user, the clock, the time zone."""
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -8,8 +9,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import streamlit as st
 
-from leadcore import clock, db, settings, users
+from leadcore import clock, db, escalation, settings, users
 from leadcore.errors import NotFound
+from leadcore.scheduler import Scheduler
 from leadcore.users import User
 
 _local = threading.local()
@@ -89,3 +91,23 @@ def follow_redirect() -> None:
     target = st.session_state.pop("_redirect", None)
     if target:
         st.switch_page(target[0], query_params=target[1])
+
+
+def background_jobs_enabled() -> bool:
+    """LEADCORE_SCHEDULER=off turns the scheduler and page-load sweeps off (tests seed their own)."""
+    return os.environ.get("LEADCORE_SCHEDULER", "on").lower() not in ("off", "0", "false", "no")
+
+
+@st.cache_resource(show_spinner=False)
+def _scheduler(path: str) -> Scheduler:
+    # Started once per database per server process; each job takes its own cursor.
+    return Scheduler(_root_connection(path), clock.now, jobs={
+        "escalation": lambda cur, now: escalation.sweep_if_due(cur, now, min_interval=0),
+    }).start()
+
+
+def start_background_jobs() -> None:
+    if background_jobs_enabled():
+        _scheduler(str(db.database_path()))
+        # SPEC: the sweep also runs on page load (throttled to once a minute per process).
+        escalation.sweep_if_due(cursor(), now())

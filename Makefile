@@ -1,0 +1,52 @@
+# leadcore: `make run` starts the app with demo data, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DEMO_LEADS ?= 20000
+PORT   ?= 8501
+
+.PHONY: run test test-unit test-app test-e2e bench demo init browser messages clean-db
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+init: $(VENV)/.installed
+	$(PY) -m leadcore init
+
+demo: init
+	$(PY) -m leadcore demo --if-empty --leads $(DEMO_LEADS)
+
+run: demo
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# The browser tests drive Debian's Chromium; install it once when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed browser
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+test-app: $(VENV)/.installed
+	$(PY) -m pytest tests/app
+
+test-e2e: $(VENV)/.installed browser
+	$(PY) -m pytest tests/e2e
+
+bench: $(VENV)/.installed
+	$(PY) -m leadcore bench
+
+# Extract every UI text into the gettext template; translators copy it to locale/<lang>/.
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -o leadcore/locale/leadcore.pot .
+
+clean-db:
+	rm -f data/leadcore.duckdb data/leadcore.duckdb.wal

@@ -1,0 +1,46 @@
+"""Notifications: the reminders and escalations addressed to the signed-in user."""
+import streamlit as st
+
+from leadcore import notifications
+from leadcore.i18n import _
+from leadcore.ui import format as fmt
+from leadcore.ui import session
+
+cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
+
+
+def open_lead(notification_id: int, lead_id: int) -> None:
+    notifications.mark_read(session.cursor(), user, session.now(), [notification_id])
+    session.redirect("pages/leads.py", {"lead": str(lead_id)})
+
+
+def mark_read(notification_ids: list[int] | None) -> None:
+    count = notifications.mark_read(session.cursor(), user, session.now(), notification_ids)
+    session.flash(_("{n} notifications marked as read.").format(n=count))
+
+
+title, all_read = st.columns([4, 1], vertical_alignment="bottom")
+title.title(_("Notifications"))
+all_read.button(_("Mark all as read"), icon=":material/done_all:", key="mark_all_read",
+                on_click=mark_read, args=(None,), width="stretch")
+session.show_flash()
+unread_only = st.toggle(_("Unread only"), value=True, key="notifications_unread_only")
+rows = notifications.list_notifications(cur, user, unread_only=unread_only)
+
+if rows.empty:
+    st.info(_("Nothing to do here: no notifications.") if unread_only else _("No notifications yet."),
+            icon=":material/notifications_off:")
+for _index, row in rows.iterrows():
+    unread = row["read_at"] is None or str(row["read_at"]) == "NaT"
+    with st.container(border=True, key=f"notification_{row['id']}"):
+        cols = st.columns([3, 5, 2, 1, 1], vertical_alignment="center")
+        stage = _(notifications.STAGE_LABELS[row["stage"]])
+        cols[0].markdown(f"{'**' if unread else ''}{stage}{'**' if unread else ''}  \n"
+                         f":gray[{_('since')} {fmt.when(row['created_at'], tz)}]")
+        cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {row['editor']}")
+        cols[2].caption(_("Due {when}").format(when=fmt.when(row["due_at"], tz)))
+        cols[3].button(_("Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
+                       type="tertiary", on_click=open_lead, args=(int(row["id"]), int(row["lead_id"])))
+        if unread:
+            cols[4].button(_("Read"), key=f"read_notification_{row['id']}", icon=":material/done:",
+                           type="tertiary", on_click=mark_read, args=([int(row["id"])],))
