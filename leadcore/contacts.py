@@ -1,6 +1,7 @@
 """Contacts: the people and companies a dealership knows; validated, normalised, searched."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
@@ -65,7 +66,8 @@ def normalise_phone(raw: str) -> str:
         number = phonenumbers.parse(raw, PHONE_REGION)
     except phonenumbers.NumberParseException:
         raise ValueError(raw) from None
-    if not phonenumbers.is_possible_number(number):
+    # is_valid_number knows the real number ranges, so fragments like "0171" are refused.
+    if not phonenumbers.is_valid_number(number):
         raise ValueError(raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -110,14 +112,25 @@ def validate(data: ContactInput) -> ContactInput:
     return ContactInput(**clean)
 
 
+def sort_key(text: str) -> str:
+    """German phone-book order (DIN 5007-1): umlauts file under their base letter, ß as ss."""
+    folded = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
 def _sort_name(c: ContactInput) -> str:
-    return f"{c.last_name or c.company}, {c.first_name}".lower()
+    return sort_key(f"{c.last_name or c.company}, {c.first_name}")
 
 
 def similar_contacts(cur: duckdb.DuckDBPyConnection, data: ContactInput,
                      exclude_id: int | None = None) -> list[Contact]:
     """Existing contacts with the same e-mail or phone: the form warns before a duplicate."""
-    phones = [p for p in (data.phone, data.mobile) if p]
+    phones = []
+    for typed in filter(None, (data.phone, data.mobile)):
+        try:
+            phones.append(normalise_phone(typed))
+        except ValueError:
+            pass   # an unparseable number cannot match a stored (normalised) one
     if not data.email and not phones:
         return []
     rows = cur.execute(

@@ -6,6 +6,7 @@ from arrival, resubmission and settings (leadcore.duetime) and kept on the row f
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,8 +71,9 @@ def _check_editor(cur: duckdb.DuckDBPyConnection, errors: list, editor_id: int) 
 
 
 def _due_columns(cur: duckdb.DuckDBPyConnection, arrived_at: datetime,
-                 resubmission_at: datetime | None) -> list[datetime]:
-    times = duetime.due_times(arrived_at, resubmission_at, settings.due_settings(cur))
+                 resubmission_at: datetime | None, source_id: int) -> list[datetime]:
+    # The lead's source may override the escalation times (settings.due_settings merges them).
+    times = duetime.due_times(arrived_at, resubmission_at, settings.due_settings(cur, source_id))
     return [times.due_at, times.reminder_at, times.stage2_at]
 
 
@@ -110,7 +112,7 @@ def create_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, data:
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
             [data.contact_id, data.source_id, data.lead_type, data.subject.strip(),
              data.note.strip() or None, data.editor_id, user.id, now, data.resubmission_at,
-             *_due_columns(c, now, data.resubmission_at), now],
+             *_due_columns(c, now, data.resubmission_at, data.source_id), now],
         ).fetchall()[0][0]
         _event(c, lead_id, now, user, "created", data.subject.strip())
         return lead_id
@@ -125,6 +127,7 @@ class _LeadRow:
     arrived_at: datetime
     editor_id: int
     first_response_at: datetime | None
+    source_id: int
 
 
 def _lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int, now: datetime) -> _LeadRow:
@@ -135,7 +138,7 @@ def _lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int, no
             raise PermissionDenied(_("You may not change this lead."))
         raise NotFound(_("This lead does not exist."))
     row = cur.execute(
-        "SELECT id, status, arrived_at, editor_id, first_response_at FROM leads WHERE id = ?",
+        "SELECT id, status, arrived_at, editor_id, first_response_at, source_id FROM leads WHERE id = ?",
         [lead_id]).fetchall()[0]
     return _LeadRow(*row)
 
@@ -162,59 +165,90 @@ def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
         c.execute(
             "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
             " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at), now, now, lead_id])
+            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at, lead.source_id),
+             now, now, lead_id])
         _event(c, lead_id, now, user, "note", text.strip())
 
     db.write(cur, work)
 
 
-def set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
-                     resubmission_at: datetime | None) -> None:
-    """Move when the lead is due; an empty resubmission falls back to arrival + stage 1."""
-    lead = _lead_for_write(cur, user, lead_id, now)
-    _require_open(lead)
+# Set resubmission, change editor and complete work on one lead or, from the list, on many:
+# each is a pair of steps, `check` (may this lead take it?) and `apply` (the writes), run by
+# `_act_on` in one transaction for all leads that pass.
+Check = Callable[[_LeadRow], None]
+Apply = Callable[[duckdb.DuckDBPyConnection, _LeadRow], None]
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    changed: tuple[int, ...]
+    refused: dict[int, str]    # lead id -> why it was left alone
+
+
+def _act_on(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_ids: list[int],
+            check: Check, apply: Apply, strict: bool) -> BulkResult:
+    """Check every lead, then apply to those that passed in one transaction.
+
+    strict (one lead): the first refusal is raised. Otherwise refusals are collected and named.
+    """
+    require_writer(user)
+    ready: list[_LeadRow] = []
+    refused: dict[int, str] = {}
+    for lead_id in dict.fromkeys(lead_ids):
+        try:
+            lead = _lead_for_write(cur, user, lead_id, now)
+            check(lead)
+        except (PermissionDenied, NotFound, ValidationErrors) as error:
+            if strict:
+                raise
+            refused[lead_id] = error.message
+            continue
+        ready.append(lead)
+    if ready:
+        db.write(cur, lambda c: [apply(c, lead) for lead in ready])
+    return BulkResult(tuple(lead.id for lead in ready), refused)
+
+
+def _resubmission_steps(user: User, now: datetime, resubmission_at: datetime | None) -> tuple[Check, Apply]:
     errors: list[ValidationError] = []
     _check_resubmission(errors, resubmission_at, now)
     if errors:
         raise ValidationErrors(errors)
 
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def apply(c: duckdb.DuckDBPyConnection, lead: _LeadRow) -> None:
         c.execute(
             "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
             " last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at), now, lead_id])
+            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead.id])
         detail = (resubmission_at.isoformat() if resubmission_at
                   else _("cleared (due by arrival + stage 1)"))
-        _event(c, lead_id, now, user, "resubmission", detail)
+        _event(c, lead.id, now, user, "resubmission", detail)
 
-    db.write(cur, work)
+    return _require_open, apply
 
 
-def change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
-                  editor_id: int) -> None:
-    """Hand the lead over to another active user."""
-    lead = _lead_for_write(cur, user, lead_id, now)
+def _editor_steps(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
+                  editor_id: int) -> tuple[Check, Apply]:
     errors: list[ValidationError] = []
     _check_editor(cur, errors, editor_id)
-    if editor_id == lead.editor_id:
-        errors.append(ValidationError("editor", _("This user is the editor already.")))
     if errors:
         raise ValidationErrors(errors)
     name = cur.execute("SELECT full_name FROM users WHERE id = ?", [editor_id]).fetchall()[0][0]
 
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def check(lead: _LeadRow) -> None:
+        if lead.editor_id == editor_id:
+            raise ValidationErrors([ValidationError("editor", _("This user is the editor already."))])
+
+    def apply(c: duckdb.DuckDBPyConnection, lead: _LeadRow) -> None:
         c.execute("UPDATE leads SET editor_id = ?, last_activity_at = ? WHERE id = ?",
-                  [editor_id, now, lead_id])
-        _event(c, lead_id, now, user, "editor", name)
+                  [editor_id, now, lead.id])
+        _event(c, lead.id, now, user, "editor", name)
 
-    db.write(cur, work)
+    return check, apply
 
 
-def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
-             reason_id: int | None, comment: str = "") -> None:
-    """Close the lead with a (mandatory, visible) completion reason."""
-    lead = _lead_for_write(cur, user, lead_id, now)
-    _require_open(lead)
+def _completion_steps(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
+                      reason_id: int | None, comment: str) -> tuple[Check, Apply]:
     errors: list[ValidationError] = []
     reason = cur.execute(
         "SELECT label FROM completion_reasons WHERE id = ? AND NOT hidden", [reason_id or -1]
@@ -226,14 +260,53 @@ def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
         raise ValidationErrors(errors)
     detail = reason[0][0] + (f": {comment.strip()}" if comment.strip() else "")
 
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def apply(c: duckdb.DuckDBPyConnection, lead: _LeadRow) -> None:
         c.execute(
             "UPDATE leads SET status = 'completed', completed_at = ?, completion_reason_id = ?,"
             " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
-            [now, reason_id, now, now, lead_id])
-        _event(c, lead_id, now, user, "completed", detail)
+            [now, reason_id, now, now, lead.id])
+        _event(c, lead.id, now, user, "completed", detail)
 
-    db.write(cur, work)
+    return _require_open, apply
+
+
+def set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+                     resubmission_at: datetime | None) -> None:
+    """Move when the lead is due; an empty resubmission falls back to arrival + stage 1."""
+    _lead_for_write(cur, user, lead_id, now)   # who may act is said before what is wrong with the input
+    _act_on(cur, user, now, [lead_id], *_resubmission_steps(user, now, resubmission_at), strict=True)
+
+
+def change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+                  editor_id: int) -> None:
+    """Hand the lead over to another active user."""
+    _lead_for_write(cur, user, lead_id, now)
+    _act_on(cur, user, now, [lead_id], *_editor_steps(cur, user, now, editor_id), strict=True)
+
+
+def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+             reason_id: int | None, comment: str = "") -> None:
+    """Close the lead with a (mandatory, visible) completion reason."""
+    _lead_for_write(cur, user, lead_id, now)
+    _act_on(cur, user, now, [lead_id], *_completion_steps(cur, user, now, reason_id, comment),
+            strict=True)
+
+
+def bulk_set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
+                          lead_ids: list[int], resubmission_at: datetime | None) -> BulkResult:
+    return _act_on(cur, user, now, lead_ids, *_resubmission_steps(user, now, resubmission_at),
+                   strict=False)
+
+
+def bulk_change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
+                       lead_ids: list[int], editor_id: int) -> BulkResult:
+    return _act_on(cur, user, now, lead_ids, *_editor_steps(cur, user, now, editor_id), strict=False)
+
+
+def bulk_complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_ids: list[int],
+                  reason_id: int | None, comment: str = "") -> BulkResult:
+    return _act_on(cur, user, now, lead_ids, *_completion_steps(cur, user, now, reason_id, comment),
+                   strict=False)
 
 
 def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
@@ -252,7 +325,7 @@ def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: i
             "UPDATE leads SET status = 'open', completed_at = NULL, completion_reason_id = NULL,"
             " resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?, last_activity_at = ?"
             " WHERE id = ?",
-            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at), now, lead_id])
+            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead_id])
         _event(c, lead_id, now, user, "reopened", resubmission_at.isoformat())
 
     db.write(cur, work)

@@ -6,6 +6,7 @@ from leadcore.i18n import _
 from leadcore.lead_list import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session
+from leadcore.ui.bulk_actions import bulk_actions
 from leadcore.ui.lead_detail import lead_detail
 from leadcore.ui.pager import current_after, pager_controls
 
@@ -31,9 +32,10 @@ if user.can_write and new_button.button(_("New lead"), type="primary", icon=":ma
     st.switch_page("pages/contacts.py", query_params={"pick": "1"})
 session.show_flash()
 
-search, mine_toggle = st.columns([4, 1], vertical_alignment="bottom")
+search, mine_toggle, bulk_toggle = st.columns([4, 1, 1], vertical_alignment="bottom")
 text = search.text_input(_("Search"), placeholder=_("Name, e-mail, phone or subject"), key="lead_search")
 mine = mine_toggle.toggle(_("My leads"), value=user.role == "seller", key="lead_mine")
+bulk = user.can_write and bulk_toggle.toggle(_("Select several"), key="lead_bulk_mode")
 
 with st.expander(_("Filters"), icon=":material/filter_list:"):
     row1 = st.columns(3)
@@ -79,7 +81,8 @@ else:
     # A fresh key per page view: a selection only opens a lead once, never again on "Back".
     table_key = f"lead_table_{st.session_state.setdefault('lead_table_view', 0)}"
     event = st.dataframe(
-        shown, hide_index=True, key=table_key, on_select="rerun", selection_mode="single-row",
+        shown, hide_index=True, key=f"{table_key}_bulk" if bulk else table_key, on_select="rerun",
+        selection_mode="multi-row" if bulk else "single-row",
         column_order=["customer", "lead_type", "editor", "source", "subject", "last_activity_at",
                       "due_at", "traffic_light", "escalation_level", "status"],
         column_config={
@@ -95,10 +98,13 @@ else:
             "status": st.column_config.TextColumn(_("Status"), width="small"),
         },
     )
-    st.caption(_("Click a row to open the lead."))
     selected = event.selection.rows if event else []
-    if selected:
+    if bulk:
+        bulk_actions([int(page.rows.iloc[i]["id"]) for i in selected])
+    elif selected:
         st.session_state["lead_table_view"] += 1
         st.query_params["lead"] = str(int(page.rows.iloc[selected[0]]["id"]))
         st.rerun()
+    else:
+        st.caption(_("Click a row to open the lead."))
 pager_controls("leads_pager", page, total, PAGE_SIZE)
