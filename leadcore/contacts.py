@@ -60,10 +60,12 @@ LABELS = {
 _FIELDS = [f.name for f in fields(ContactInput)]
 
 
-def normalise_phone(raw: str) -> str:
-    """E.164 form of a phone number (German numbers may be typed without +49); raises ValueError."""
+def normalise_phone(raw: str, region: str = PHONE_REGION) -> str:
+    """E.164 form of a phone number; national numbers are read as numbers of `region`.
+
+    Raises ValueError for anything that is not a valid number."""
     try:
-        number = phonenumbers.parse(raw, PHONE_REGION)
+        number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         raise ValueError(raw) from None
     # is_valid_number knows the real number ranges, so fragments like "0171" are refused.
@@ -85,6 +87,12 @@ def format_phone(e164: str | None) -> str:
     return phonenumbers.format_number(number, fmt)
 
 
+def _phone_region(country: str) -> str:
+    """The contact's country as a phone region when it is a known code (AT, CH...), else DE."""
+    code = country.strip().upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else PHONE_REGION
+
+
 def validate(data: ContactInput) -> ContactInput:
     """Trim, check and normalise; raises ValidationErrors naming every bad field."""
     clean = {name: (getattr(data, name) or "").strip() for name in _FIELDS}
@@ -103,7 +111,7 @@ def validate(data: ContactInput) -> ContactInput:
     for name in ("phone", "mobile"):
         if clean[name]:
             try:
-                clean[name] = normalise_phone(clean[name])
+                clean[name] = normalise_phone(clean[name], _phone_region(clean["country"]))
             except ValueError:
                 errors.append(ValidationError(name, _("{field} is not a valid phone number.").format(
                     field=_(LABELS[name]))))
@@ -128,7 +136,7 @@ def similar_contacts(cur: duckdb.DuckDBPyConnection, data: ContactInput,
     phones = []
     for typed in filter(None, (data.phone, data.mobile)):
         try:
-            phones.append(normalise_phone(typed))
+            phones.append(normalise_phone(typed, _phone_region(data.country or "")))
         except ValueError:
             pass   # an unparseable number cannot match a stored (normalised) one
     if not data.email and not phones:
@@ -199,10 +207,15 @@ def search_predicate(query: str, alias: str = "c") -> tuple[str, dict]:
         return "TRUE", {}
     digits = "".join(ch for ch in query if ch.isdigit())
     if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) - 3:
-        # Looks like a phone number: compare digits, ignoring a leading 0 vs +49.
-        return (f"(regexp_replace({alias}.phone, '\\D', '', 'g') LIKE $phone_digits"
-                f" OR regexp_replace({alias}.mobile, '\\D', '', 'g') LIKE $phone_digits)",
-                {"phone_digits": f"%{digits.lstrip('0')}%"})
+        # Looks like a phone number. Stored numbers are E.164 ("+491711234567"): a whole number
+        # in any notation is normalised first; a fragment is matched by its digits, where a
+        # leading 0 stands for the country code.
+        try:
+            needle = normalise_phone(query).lstrip("+")
+        except ValueError:
+            needle = digits.lstrip("0")
+        return (f"({alias}.phone LIKE $phone_digits OR {alias}.mobile LIKE $phone_digits)",
+                {"phone_digits": f"%{needle}%"})
     text = (f"concat_ws(' ', {alias}.first_name, {alias}.last_name, {alias}.company, "
             f"{alias}.email, {alias}.city, {alias}.first_name || ' ' || {alias}.last_name)")
     return f"{text} ILIKE $contact_text", {"contact_text": f"%{query}%"}

@@ -48,7 +48,7 @@ def _check_text(errors: list, subject: str | None, note: str | None) -> None:
         elif len(subject.strip()) > SUBJECT_LIMIT:
             errors.append(ValidationError("subject", _("Subject can have at most {n} characters.")
                                           .format(n=SUBJECT_LIMIT)))
-    if note is not None and len(note) > NOTE_LIMIT:
+    if note is not None and len(note.strip()) > NOTE_LIMIT:
         errors.append(ValidationError("note", _("Note can have at most {n} characters.")
                                       .format(n=f"{NOTE_LIMIT:,}")))
 
@@ -58,6 +58,8 @@ def _check_resubmission(errors: list, resubmission_at: datetime | None, now: dat
     if resubmission_at is None:
         if required:
             errors.append(ValidationError("resubmission", _("Resubmission is required.")))
+    elif resubmission_at.tzinfo is None:
+        errors.append(ValidationError("resubmission", _("Resubmission needs a time zone.")))
     elif resubmission_at <= now:
         errors.append(ValidationError("resubmission", _("Resubmission must be in the future.")))
 

@@ -10,8 +10,10 @@ same module name); every helper is a fixture.
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,9 +34,12 @@ def _berlin(text: str) -> datetime:
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashing():
     """argon2 with its production cost takes ~90 ms per hash; six users per test would make the
-    suite slow. Same algorithm, minimal cost parameters: verification is still real."""
+    suite slow. Same algorithm, minimal cost parameters: verification is still real. (The dummy
+    hash an unknown username is checked against gets the same cost, as in production.)"""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        mp.setattr(users, "_hasher", cheap)
+        mp.setattr(users, "_DUMMY_HASH", cheap.hash("not a real password"))
         yield
 
 
@@ -49,9 +54,23 @@ def now() -> datetime:
     return NOW
 
 
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory) -> Path:
+    """One freshly migrated database file per session; each test gets its own copy of it
+    (a copy is several times cheaper than running every migration again)."""
+    path = tmp_path_factory.mktemp("template") / "template.duckdb"
+    connection = db.connect(path)
+    connection.execute("CHECKPOINT")
+    connection.close()
+    return path
+
+
 @pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "t.duckdb"
+def db_path(tmp_path, _migrated_template) -> Path:
+    """This test's own database file, already migrated (test_database opens fresh files itself)."""
+    path = tmp_path / "t.duckdb"
+    shutil.copyfile(_migrated_template, path)
+    return path
 
 
 @pytest.fixture

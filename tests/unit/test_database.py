@@ -22,11 +22,24 @@ def _tables(cur) -> set[str]:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
 
 
-def test_opening_a_new_file_creates_every_table_and_records_each_migration(cur):
+@pytest.fixture
+def fresh(tmp_path) -> Path:
+    """A path where no database exists yet (the shared fixtures start from a migrated copy)."""
+    path = tmp_path / "sub" / "fresh.duckdb"
+    assert not path.exists()
+    return path
+
+
+def test_opening_a_new_file_creates_every_table_and_records_each_migration(fresh):
+    con = db.connect(fresh)                       # also creates the missing folder
+    cur = con.cursor()
+    assert fresh.exists()
     assert TABLES <= _tables(cur)
     recorded = cur.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
     assert [f"{v:04d}_{n}.sql" for v, n in recorded] == MIGRATION_FILES
-    assert [v for v, _ in recorded] == [1, 2]
+    assert [v for v, _ in recorded][:2] == [1, 2]
+    assert len(MIGRATION_FILES) >= 2
+    con.close()
 
 
 def test_reference_data_ships_with_the_schema(cur):
@@ -37,14 +50,14 @@ def test_reference_data_ships_with_the_schema(cur):
     assert names == ["mobile.de", "AutoScout24", "Website form", "Phone", "Walk-in", "E-mail"]
 
 
-def test_opening_again_applies_nothing_new(db_path):
-    first = db.connect(db_path)
+def test_opening_again_applies_nothing_new(fresh):
+    first = db.connect(fresh)
     before = first.execute("SELECT version, name, applied_at FROM schema_version ORDER BY version").fetchall()
     sources_before = first.execute("SELECT count(*) FROM sources").fetchall()[0][0]
     assert db.migrate(first) == []
     first.close()
 
-    second = db.connect(db_path)
+    second = db.connect(fresh)
     try:
         assert db.migrate(second) == []
         after = second.execute("SELECT version, name, applied_at FROM schema_version ORDER BY version").fetchall()
@@ -53,6 +66,37 @@ def test_opening_again_applies_nothing_new(db_path):
         assert second.execute("SELECT count(*) FROM sources").fetchall()[0][0] == sources_before == 6
     finally:
         second.close()
+
+
+def test_a_new_migration_is_applied_once_and_reported(fresh, monkeypatch):
+    db.connect(fresh).close()
+    shipped = db._migrations()
+    monkeypatch.setattr(db, "_migrations", lambda: shipped + [
+        (9001, "add_colour", "CREATE TABLE colours (name VARCHAR); INSERT INTO colours VALUES ('rot');")])
+    con = db.connect(fresh)
+    try:
+        assert con.execute("SELECT name FROM colours").fetchall() == [("rot",)]
+        assert con.execute("SELECT name FROM schema_version WHERE version = 9001").fetchall() == [
+            ("add_colour",)]
+        assert db.migrate(con) == []
+    finally:
+        con.close()
+
+
+def test_a_failing_migration_leaves_nothing_behind(fresh, monkeypatch):
+    db.connect(fresh).close()
+    shipped = db._migrations()
+    monkeypatch.setattr(db, "_migrations", lambda: shipped + [
+        (9002, "broken", "CREATE TABLE half_done (a INT); INSERT INTO no_such_table VALUES (1);")])
+    with pytest.raises(Exception, match="no_such_table"):
+        db.connect(fresh)
+    monkeypatch.setattr(db, "_migrations", lambda: shipped)
+    con = db.connect(fresh)
+    try:
+        assert "half_done" not in _tables(con)
+        assert con.execute("SELECT count(*) FROM schema_version WHERE version = 9002").fetchall() == [(0,)]
+    finally:
+        con.close()
 
 
 def test_a_second_process_gets_a_plain_database_busy_message(tmp_path):
@@ -91,7 +135,8 @@ def test_after_the_other_process_ends_the_file_opens_normally(tmp_path):
                    check=True, cwd=Path(leadcore.__file__).parent.parent, timeout=30)
     con = db.connect(path)
     try:
-        assert con.execute("SELECT count(*) FROM schema_version").fetchall()[0][0] == 2
+        assert con.execute("SELECT count(*) FROM schema_version").fetchall()[0][0] == len(MIGRATION_FILES)
+        assert db.migrate(con) == []
     finally:
         con.close()
 

@@ -66,6 +66,14 @@ def test_add_user_names_the_bad_field(cur, now, count, username, full_name, role
     assert count("users") == before
 
 
+@pytest.mark.parametrize("email", ["", "jonas@", "jonas at autohaus"])
+def test_a_user_needs_a_valid_email_for_escalations(cur, now, count, email):
+    with pytest.raises(ValidationErrors) as caught:
+        users.add_user(cur, now, "jonas", "Jonas Weber", email, "seller", "long enough")
+    assert list(caught.value.by_field()) == ["email"]
+    assert count("users") == 0
+
+
 def test_a_password_of_exactly_eight_characters_is_enough(cur, now):
     user = users.add_user(cur, now, "jonas", "Jonas Weber", "j@autohaus.example", "seller", "12345678")
     assert users.authenticate(cur, "jonas", "12345678") == user
