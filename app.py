@@ -36,7 +36,8 @@ def sign_in_form() -> None:
 
 user = session.current_user()
 if user is None:
-    sign_in_form()
+    # A hidden one-page navigation: no page names in the sidebar before sign-in.
+    st.navigation([st.Page(sign_in_form, title=_("Sign in"), url_path="sign-in")], position="hidden").run()
     st.stop()
 
 session.start_background_jobs()

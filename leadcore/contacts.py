@@ -49,7 +49,9 @@ class Contact(ContactInput):
     @property
     def address_lines(self) -> list[str]:
         place = " ".join(p for p in (self.postal_code, self.city) if p)
-        return [line for line in (self.street, place, self.country) if line]
+        # The home country goes without saying on a German desk.
+        country = "" if self.country.upper() in ("", PHONE_REGION) else self.country
+        return [line for line in (self.street, place, country) if line]
 
 
 LABELS = {

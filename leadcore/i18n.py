@@ -31,3 +31,8 @@ def _(message: str) -> str:
 def N_(message: str) -> str:
     """Marks a text for extraction whose translation happens later, where it is shown."""
     return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for `n`, as the language counts."""
+    return _translation(language()).ngettext(singular, plural, n)

@@ -3,7 +3,7 @@ import streamlit as st
 
 from leadcore import contacts, lead_list
 from leadcore.contacts import format_phone
-from leadcore.i18n import _
+from leadcore.i18n import _, ngettext
 from leadcore.lead_list import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session
@@ -65,11 +65,12 @@ if page.rows.empty:
 for contact in contacts.contacts_of(page.rows):
     open_leads = int(page.rows.loc[page.rows["id"] == contact.id, "open_leads"].iloc[0])
     with st.container(border=True, key=f"contact_row_{contact.id}"):
-        cols = st.columns([4, 4, 3, 1, 1, 1], vertical_alignment="center")
+        # Button columns wide enough for their labels at a 1400 px window ("New lead" was clipped).
+        cols = st.columns([3, 3, 1.6, 1.9, 1.2, 1.3], vertical_alignment="center")
         cols[0].markdown(f"**{fmt.md_escape(contact.display_name)}**  \n"
                          f"{fmt.md_escape(' '.join(p for p in (contact.postal_code, contact.city) if p))}")
         cols[1].text("\n".join(p for p in (contact.email, format_phone(contact.phone or contact.mobile)) if p))
-        cols[2].caption(_("{n} open leads").format(n=open_leads))
+        cols[2].caption(ngettext("{n} open lead", "{n} open leads", open_leads).format(n=open_leads))
         if user.can_write:
             cols[3].button(_("New lead"), key=f"new_lead_{contact.id}", icon=":material/add_circle:",
                            type="primary" if picking else "secondary", help=_("New lead for this contact"),
@@ -80,4 +81,5 @@ for contact in contacts.contacts_of(page.rows):
                        on_click=show_leads_of, args=(contact.id,))
     if st.session_state.get("contact_leads_of") == contact.id:
         contact_leads(contact.id)
-pager_controls("contacts_pager", page, total, PAGE_SIZE)
+if total:
+    pager_controls("contacts_pager", page, total, PAGE_SIZE)

@@ -83,19 +83,19 @@ else:
     event = st.dataframe(
         shown, hide_index=True, key=f"{table_key}_bulk" if bulk else table_key, on_select="rerun",
         selection_mode="multi-row" if bulk else "single-row",
-        column_order=["customer", "lead_type", "editor", "source", "subject", "last_activity_at",
+        column_order=["customer", "subject", "lead_type", "source", "editor", "last_activity_at",
                       "due_at", "traffic_light", "escalation_level", "status"],
         column_config={
-            "customer": st.column_config.TextColumn(_("Customer"), width="medium"),
-            "lead_type": st.column_config.TextColumn(_("Lead type"), width="small"),
-            "editor": st.column_config.TextColumn(_("Editor")),
-            "source": st.column_config.TextColumn(_("Source"), width="small"),
-            "subject": st.column_config.TextColumn(_("Subject"), width="medium"),
-            "last_activity_at": st.column_config.TextColumn(_("Last activity")),
-            "due_at": st.column_config.TextColumn(_("Due")),
-            "traffic_light": st.column_config.TextColumn(_("Traffic light")),
-            "escalation_level": st.column_config.TextColumn(_("Escalation"), width="small"),
-            "status": st.column_config.TextColumn(_("Status"), width="small"),
+            "customer": st.column_config.TextColumn(_("Customer"), width=120),
+            "subject": st.column_config.TextColumn(_("Subject"), width=200),
+            "lead_type": st.column_config.TextColumn(_("Lead type"), width=75),
+            "source": st.column_config.TextColumn(_("Source"), width=90),
+            "editor": st.column_config.TextColumn(_("Editor"), width=100),
+            "last_activity_at": st.column_config.TextColumn(_("Last activity"), width=115),
+            "due_at": st.column_config.TextColumn(_("Due"), width=115),
+            "traffic_light": st.column_config.TextColumn(_("Traffic light"), width=90),
+            "escalation_level": st.column_config.TextColumn(_("Escalation"), width=85),
+            "status": st.column_config.TextColumn(_("Status"), width=75),
         },
     )
     selected = event.selection.rows if event else []
@@ -107,4 +107,5 @@ else:
         st.rerun()
     else:
         st.caption(_("Click a row to open the lead."))
-pager_controls("leads_pager", page, total, PAGE_SIZE)
+if total:
+    pager_controls("leads_pager", page, total, PAGE_SIZE)

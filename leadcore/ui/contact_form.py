@@ -14,7 +14,7 @@ from leadcore.ui import session
 from leadcore.ui.fields import field_error
 from leadcore.ui.lead_form import open_lead_form
 
-OPEN_KEY = "contact_form"   # session key: "new" or the id of the contact being edited
+OPEN_KEY = "contact_form_target"   # "new" or the contact id; not "contact_form", the st.form key
 _LAYOUT = [("salutation", "first_name", "last_name"), ("company",), ("email", "phone", "mobile"),
            ("street",), ("postal_code", "city", "country")]
 

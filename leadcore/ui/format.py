@@ -13,17 +13,21 @@ from leadcore.leads import LEAD_TYPES
 
 DATETIME_PATTERN = "dd.MM.yyyy HH:mm"
 _LIGHT_ICONS = {duetime.ON_TIME: "🟢", duetime.DUE_SOON: "🟡", duetime.OVERDUE: "🔴"}
-STATUS_LABELS = {"open": N_("open"), "completed": N_("completed")}
+STATUS_LABELS = {"open": N_("Open"), "completed": N_("Completed")}
+EVENT_LABELS = {
+    "created": N_("Created"), "note": N_("Note"), "resubmission": N_("Resubmission"),
+    "editor": N_("Editor changed"), "completed": N_("Completed"), "reopened": N_("Reopened"),
+}
 # The traffic-light words come from the rules (duetime); marked here for translators.
 _LIGHT_WORDS = (N_("on time"), N_("due soon"), N_("overdue"))
 
 
-def when(moment: datetime | pd.Timestamp | None, tz: ZoneInfo) -> str:
+def when(moment: datetime | pd.Timestamp | None, tz: ZoneInfo, pattern: str = DATETIME_PATTERN) -> str:
     if moment is None or pd.isna(moment):
         return ""
     if isinstance(moment, pd.Timestamp):
         moment = moment.to_pydatetime()
-    return format_datetime(moment, DATETIME_PATTERN, tzinfo=tz)
+    return format_datetime(moment, pattern, tzinfo=tz)
 
 
 def traffic_light(word: str | None) -> str:
@@ -43,6 +47,10 @@ def lead_type(code: str) -> str:
 
 def status(code: str) -> str:
     return _(STATUS_LABELS.get(code, code))
+
+
+def event(kind: str) -> str:
+    return _(EVENT_LABELS.get(kind, kind))
 
 
 _MARKDOWN_SPECIALS = "\\`*_{}[]<>()#+-.!|~$:"

@@ -22,13 +22,17 @@ def _act(action: str, lead_id: int, work: Callable[[], None], done: str) -> None
     try:
         work()
     except ValidationError as error:
-        st.session_state[ERRORS_KEY] = {"action": action, **{error.field: error.message}}
+        st.session_state[ERRORS_KEY] = {"action": action, "lead": lead_id, **{error.field: error.message}}
         return
     except ValidationErrors as error:
-        st.session_state[ERRORS_KEY] = {"action": action, **error.by_field()}
+        fields = error.by_field()
+        # "completed meanwhile" / "open already" concern the lead, whose form may be gone now.
+        if "status" in fields:
+            fields["general"] = fields.pop("status")
+        st.session_state[ERRORS_KEY] = {"action": action, "lead": lead_id, **fields}
         return
     except LeadcoreError as error:
-        st.session_state[ERRORS_KEY] = {"action": action, "general": error.message}
+        st.session_state[ERRORS_KEY] = {"action": action, "lead": lead_id, "general": error.message}
         return
     st.session_state.pop(ERRORS_KEY, None)
     for key in [k for k in st.session_state if str(k).startswith(f"lead{lead_id}_")]:
@@ -49,6 +53,8 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
         st.error(error.message, icon=":material/block:")
         st.button(_("Back to leads"), icon=":material/arrow_back:", on_click=on_back)
         return
+    if st.session_state.get(ERRORS_KEY, {}).get("lead") != lead_id:
+        st.session_state.pop(ERRORS_KEY, None)      # errors of another lead's forms
     st.button(_("Back to leads"), icon=":material/arrow_back:", on_click=on_back, type="tertiary")
     st.subheader(f"#{lead.id} · {fmt.md_escape(lead.subject)}")
     left, right = st.columns([1, 1])
@@ -65,6 +71,7 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
     st.markdown(f"#### {_('Timeline')}")
     events = lead_list.timeline(cur, user, lead_id, now)
     events["happened_at"] = [fmt.when(t, tz) for t in events["happened_at"]]
+    events["kind"] = events["kind"].map(fmt.event)
     st.dataframe(events, hide_index=True, key=f"timeline_{lead_id}", column_config={
         "happened_at": st.column_config.TextColumn(_("When")),
         "who": st.column_config.TextColumn(_("Who")),
@@ -91,8 +98,8 @@ def _facts(lead: LeadDetail, tz) -> None:
             (_("Resubmission"), fmt.when(lead.resubmission_at, tz) or _("none (due by arrival + stage 1)")),
             (_("First response"), fmt.when(lead.first_response_at, tz) or "–"),
         ]
-        for label, value in rows:
-            st.markdown(f"**{label}:** {fmt.md_escape(value)}")
+        # One Markdown block with line breaks: compact, like a record card.
+        st.markdown("  \n".join(f"**{label}:** {fmt.md_escape(value)}" for label, value in rows))
 
 
 def _actions(lead: LeadDetail, tz) -> None:

@@ -49,7 +49,8 @@ def lead_form() -> None:
                                                 "choose another contact."), icon=":material/error:")
             st.button(_("Cancel"), key=f"{key}_cancel", on_click=close_lead_form)
             return
-        with st.form(key, border=False):
+        # Enter in the subject must not save a lead before its resubmission is set.
+        with st.form(key, border=False, enter_to_submit=False):
             active = sources.list_sources(cur)
             names = {s.id: s.name for s in active}
             types = list(leads.LEAD_TYPES)

@@ -1,0 +1,260 @@
+"""Browser tests: one real `streamlit run app.py` per session on a seeded temp DuckDB, driven by
+Playwright with the system Chromium (RECIPES.md, "Browser tests with Chromium").
+
+The clock is pinned to Wednesday 2026-11-25 10:00 Europe/Berlin: a lead created without a
+resubmission is due at 12:00 ("on time"); one resubmitted for 10:20 is reminded at 09:50
+("due soon"). The browser runs as a German desk would (de-DE, Europe/Berlin, 1400x900).
+Screenshots of the journeys, and of every failure, go to test-artifacts/e2e/.
+
+Test modules do not import from this file; every helper is a fixture.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"     # git-ignored; emptied at the start of a session
+PINNED_NOW = "2026-11-25T10:00:00+01:00"
+PASSWORD = "demo1234"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-quic"]
+TIMEOUT_MS = 20_000          # generous: the first run of a page imports pandas, pyarrow, altair
+SETTLE_MS = 250              # lets a click's rerun start before we wait for it to end
+SERVER_START_S = 60
+
+# Seeded contacts: who each test may use without creating one (no test shares another's contact).
+SEEDED_CONTACTS = {
+    "pick": ("Frau", "Erika", "Musterfrau", "erika.musterfrau@example.de", "0171 2345678"),
+    "complete": ("Herr", "Jonas", "Weber", "jonas.weber@example.de", "0172 3456789"),
+    "invalid": ("Herr", "Paul", "Neumann", "paul.neumann@example.de", "0173 4567890"),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: browser test against a running Streamlit server")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failing browser test leaves a screenshot of what the browser showed at that moment."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None and not page.is_closed():
+        name = re.sub(r"[^\w.-]+", "_", item.name)
+        try:
+            screenshot(page, ARTIFACTS / f"FAILED-{name}.png")
+        except Exception as error:     # the report matters more than the picture
+            report.sections.append(("screenshot", f"could not save a screenshot: {error}"))
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    db_path: Path
+    contact_ids: dict[str, int] = field(default_factory=dict)
+
+
+def _seed(path: Path) -> dict[str, int]:
+    """Users and contacts through leadcore's own services. Runs in a child process (see
+    `_seeded_database`), so no connection of this test process can hold DuckDB's file lock."""
+    from leadcore import contacts, db, users
+
+    now = datetime.fromisoformat(PINNED_NOW)
+    con = db.connect(path)
+    cur = con.cursor()
+    try:
+        clara = users.add_user(cur, now, "clara", "Clara Vogt", "clara@autohaus.example",
+                               "supervisor", PASSWORD, location="Berlin")
+        users.add_user(cur, now, "seller", "Anna Becker", "anna@autohaus.example", "seller",
+                       PASSWORD, location="Berlin", superiors=[clara.id])
+        users.add_user(cur, now, "dirk", "Dirk Hahn", "dirk@autohaus.example", "manager",
+                       PASSWORD, location="Berlin")
+        ids = {}
+        for role, (salutation, first, last, email, phone) in SEEDED_CONTACTS.items():
+            ids[role] = contacts.create_contact(cur, now, contacts.ContactInput(
+                salutation=salutation, first_name=first, last_name=last, email=email, phone=phone,
+                street="Hauptstraße 1", postal_code="10115", city="Berlin")).id
+        return ids
+    finally:
+        cur.close()
+        con.close()
+
+
+def _seeded_database(path: Path) -> dict[str, int]:
+    """Seed in a child process that exits before the server starts: the server must be the only
+    process holding the file while it runs. Returns the seeded contacts' ids by purpose."""
+    done = subprocess.run([sys.executable, __file__, str(path)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    if done.returncode != 0:
+        raise RuntimeError(f"seeding {path} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"streamlit not healthy after {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("e2e")
+    db_path = folder / "leadcore.duckdb"
+    contact_ids = _seeded_database(db_path)
+    port = _free_port()
+    env = dict(os.environ, LEADCORE_DB=str(db_path), LEADCORE_NOW=PINNED_NOW)
+    log = folder / "streamlit.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield Server(url=url, db_path=db_path, contact_ids=contact_ids)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):       # pictures of an earlier run would mislead
+        old.unlink()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server) -> Iterator[Page]:
+    """A fresh browser context (so a fresh Streamlit session) per test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="de-DE",
+                                  timezone_id="Europe/Berlin")
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def settle(page: Page) -> None:
+    """Wait until the rerun caused by the last action has finished (RECIPES.md).
+
+    Elements of the previous run stay on screen while a run streams: read only after this.
+    """
+    page.wait_for_timeout(SETTLE_MS)
+    app = "[data-testid='stApp']"
+    page.wait_for_selector(f"{app}[data-test-connection-state='CONNECTED']", state="attached")
+    page.wait_for_selector(f"{app}[data-test-script-state='notRunning']", state="attached")
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+
+
+def screenshot(page: Page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so `full_page` alone stops at
+    the window's height; the window is made as tall as the content for the picture."""
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    content = page.evaluate("""() => Math.max(document.body.scrollHeight,
+        ...[...document.querySelectorAll("[data-testid='stMain'], [data-testid='stMain'] *")]
+            .filter(e => e.scrollHeight > e.clientHeight + 1).map(e => e.scrollHeight))""")
+    tall = min(max(height, content), 4000)
+    if tall > height:
+        page.set_viewport_size({"width": width, "height": tall})
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        if tall > height:
+            page.set_viewport_size({"width": width, "height": height})
+
+
+class Desk:
+    """The app as a seller sees it: sign in, move between pages, and save pictures of steps."""
+
+    def __init__(self, page: Page, server: Server, test_name: str):
+        self.page, self.server = page, server
+        self._prefix = re.sub(r"^test_", "", test_name)
+        self._shots = 0
+
+    def settle(self) -> None:
+        settle(self.page)
+
+    def open(self) -> None:
+        self.page.goto(self.server.url)
+        self.settle()
+        expect(self.page.get_by_role("button", name="Sign in")).to_be_visible()
+
+    def sign_in(self, username: str = "seller", password: str = PASSWORD) -> None:
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password", exact=True).fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.settle()
+
+    def signed_in(self, username: str = "seller") -> None:
+        self.open()
+        self.sign_in(username)
+        expect(self.page.get_by_role("heading", name="Leads")).to_be_visible()
+
+    def go_to(self, page_title: str) -> None:
+        """Switch page through the sidebar (a reload would start a new, signed-out session)."""
+        self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=page_title).click()
+        self.settle()
+        expect(self.page.get_by_role("heading", name=page_title, exact=True)).to_be_visible()
+
+    def shot(self, step: str) -> None:
+        """A full-page screenshot for people to look at: test-artifacts/e2e/<test>-<n>-<step>.png."""
+        self._shots += 1
+        screenshot(self.page, ARTIFACTS / f"{self._prefix}-{self._shots}-{step}.png")
+
+
+@pytest.fixture
+def desk(page: Page, server: Server, request: pytest.FixtureRequest) -> Desk:
+    return Desk(page, server, request.node.name)
+
+
+@pytest.fixture
+def seeded_contact(server: Server):
+    """Id of the seeded contact reserved for a purpose: seeded_contact('pick')."""
+    return lambda purpose: server.contact_ids[purpose]
+
+
+if __name__ == "__main__":          # the seeding child process of `_seeded_database`
+    print(json.dumps(_seed(Path(sys.argv[1]))))
