@@ -162,11 +162,13 @@ def create_contact(cur: duckdb.DuckDBPyConnection, now: datetime, data: ContactI
     clean = validate(data)
 
     def work(c: duckdb.DuckDBPyConnection) -> int:
-        return c.execute(
+        contact_id = c.execute(
             f"INSERT INTO contacts ({', '.join(_FIELDS)}, sort_name, created_at, updated_at)"
             f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))}) RETURNING id",
             [*asdict(clean).values(), _sort_name(clean), now, now],
         ).fetchall()[0][0]
+        refresh_search_text(c, [contact_id])
+        return contact_id
 
     return get_contact(cur, db.write(cur, work))
 
@@ -182,6 +184,7 @@ def update_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: in
             f"UPDATE contacts SET {assignments}, sort_name = ?, updated_at = ? WHERE id = ?",
             [*asdict(clean).values(), _sort_name(clean), now, contact_id],
         )
+        refresh_search_text(c, [contact_id])
 
     db.write(cur, work)
     return get_contact(cur, contact_id)
@@ -202,6 +205,26 @@ def get_contact(cur: duckdb.DuckDBPyConnection, contact_id: int) -> Contact:
     return _contact(rows[0])
 
 
+def fold_sql(expression: str) -> str:
+    """SQL that folds text for searching: lower case, ß as ss, no accents ("Müßig" -> "mussig")."""
+    return f"strip_accents(lower(replace({expression}, 'ß', 'ss')))"
+
+
+# Kept on the row by refresh_search_text; searching it is one LIKE over one column, which is
+# what keeps a name search fast at a million leads.
+SEARCH_TEXT_SQL = fold_sql(
+    "concat_ws(' ', first_name, last_name, company, email, city, postal_code)")
+
+
+def refresh_search_text(cur: duckdb.DuckDBPyConnection, contact_ids: list[int] | None = None) -> None:
+    """Recompute search_text of the given contacts (all when None), inside the caller's transaction."""
+    if contact_ids is None:
+        cur.execute(f"UPDATE contacts SET search_text = {SEARCH_TEXT_SQL}")
+    else:
+        cur.execute(f"UPDATE contacts SET search_text = {SEARCH_TEXT_SQL}"
+                    " WHERE id IN (SELECT unnest(?::BIGINT[]))", [contact_ids])
+
+
 def search_predicate(query: str, alias: str = "c") -> tuple[str, dict]:
     """SQL condition (named parameters) matching free text against name, company, e-mail, phone, city."""
     query = query.strip()
@@ -218,9 +241,10 @@ def search_predicate(query: str, alias: str = "c") -> tuple[str, dict]:
             needle = digits.lstrip("0")
         return (f"({alias}.phone LIKE $phone_digits OR {alias}.mobile LIKE $phone_digits)",
                 {"phone_digits": f"%{needle}%"})
-    text = (f"concat_ws(' ', {alias}.first_name, {alias}.last_name, {alias}.company, "
-            f"{alias}.email, {alias}.city, {alias}.first_name || ' ' || {alias}.last_name)")
-    return f"{text} ILIKE $contact_text", {"contact_text": f"%{query}%"}
+    # LIKE wildcards typed by the user are matched literally.
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (f"{alias}.search_text LIKE '%' || {fold_sql('$contact_text')} || '%' ESCAPE '\\'",
+            {"contact_text": escaped})
 
 
 def search_contacts(cur: duckdb.DuckDBPyConnection, query: str = "", after: tuple | None = None,

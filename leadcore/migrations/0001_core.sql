@@ -37,6 +37,8 @@ CREATE TABLE contacts (
     country     VARCHAR,
     -- lower-case "last name or company, first name": the list's order and its paging key
     sort_name   VARCHAR NOT NULL,
+    -- folded name, company, e-mail and city (contacts.SEARCH_TEXT_SQL): one LIKE searches them all
+    search_text VARCHAR NOT NULL DEFAULT '',
     deleted     BOOLEAN NOT NULL DEFAULT FALSE,
     created_at  TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL

@@ -40,7 +40,10 @@ def test_a_company_without_a_last_name_is_enough(cur, now):
 
 def test_display_name_and_address_lines(contact):
     assert contact.display_name == "Herr Max Mustermann"
-    assert contact.address_lines == ["Hauptstraße 1", "10115 Berlin", "DE"]
+    assert contact.address_lines == ["Hauptstraße 1", "10115 Berlin"]   # the home country goes unsaid
+    abroad = contacts.Contact(last_name="Gruber", street="Ring 1", postal_code="1010", city="Wien",
+                              country="AT")
+    assert abroad.address_lines == ["Ring 1", "1010 Wien", "AT"]
     assert contacts.format_phone(contact.phone) == "0171 1234567"
     assert contacts.format_phone("+12025550100") == "+1 202-555-0100"
     assert contacts.format_phone(None) == ""
@@ -273,3 +276,24 @@ def test_updating_a_deleted_or_unknown_contact_is_not_found(cur, now, contact):
     for contact_id in (contact.id, 999):
         with pytest.raises(NotFound):
             contacts.update_contact(cur, now, contact_id, ContactInput(last_name="X"))
+
+
+def test_search_ignores_case_accents_and_eszett(cur, now):
+    contacts.create_contact(cur, now, contacts.ContactInput(first_name="Jürgen", last_name="Müßig",
+                                                            city="Köln"))
+    for query in ("MÜSSIG", "mussig", "jurgen muß", "koln"):
+        rows = contacts.search_contacts(cur, query).rows
+        assert rows["last_name"].tolist() == ["Müßig"], query
+
+
+def test_search_wildcards_are_taken_literally(cur, now):
+    contacts.create_contact(cur, now, contacts.ContactInput(last_name="Auto_Haus GmbH"))
+    contacts.create_contact(cur, now, contacts.ContactInput(last_name="AutoXHaus"))
+    assert contacts.search_contacts(cur, "auto_haus").rows["last_name"].tolist() == ["Auto_Haus GmbH"]
+    assert contacts.search_contacts(cur, "%").rows.empty
+
+
+def test_an_edit_refreshes_what_search_finds(cur, now, contact):
+    contacts.update_contact(cur, now, contact.id, contacts.ContactInput(last_name="Schmidt", first_name="Max"))
+    assert contacts.search_contacts(cur, "mustermann").rows.empty
+    assert contacts.search_contacts(cur, "schmidt").rows["id"].tolist() == [contact.id]
