@@ -1,0 +1,112 @@
+"""Sign-in form, the navigation it opens, and sign-out (SPEC sections 2 and 11)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadcore.ui.session import _root_connection
+
+FAILED = "Sign-in failed: the username or the password is wrong."
+
+
+def _sign_in(at, username: str, password: str):
+    at.text_input(key="sign_in_username").input(username)
+    at.text_input(key="sign_in_password").input(password)
+    [button] = [b for b in at.button if b.label == "Sign in"]
+    return button.click().run()
+
+
+def _registered_page_titles(at) -> list[str]:
+    # The navigation menu is not an element of AppTest's tree; the pages st.navigation
+    # registered in the last run are what the menu shows.
+    return sorted(info.get("page_name", "") for info in at._registered_pages.values())
+
+
+def test_the_tests_share_the_apps_cached_connection(db_path, con, people, open_app):
+    """The premise of this suite: seeding and the app use one connection object per file."""
+    assert _root_connection(str(db_path)) is con
+    at = open_app(people.anna)
+    assert not at.exception
+    assert at.title[0].value == "Leads"      # the app read the user seeded through `con`
+
+
+def test_the_sign_in_form_has_its_labels_and_no_navigation(people, open_app):
+    at = open_app()
+    assert not at.exception
+    assert [w.label for w in at.text_input] == ["Username", "Password"]
+    password_field = at.text_input(key="sign_in_password").proto
+    assert password_field.type == password_field.PASSWORD     # masked
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.sidebar.button                 # no "Sign out", no pages before signing in
+    assert not {"Leads", "Contacts"} & set(_registered_page_titles(at))
+    assert not at.dataframe
+    assert "user_id" not in at.session_state
+
+
+@pytest.mark.parametrize("username, secret", [("anna", "wrong password"), ("nobody", None)],
+                         ids=["wrong password", "unknown user"])
+def test_a_failed_sign_in_says_one_thing_and_not_which_part(people, password, open_app,
+                                                            username, secret):
+    at = open_app()
+    _sign_in(at, username, secret or password)
+    assert not at.exception
+    assert [e.value for e in at.error] == [FAILED]
+    message = FAILED.lower()
+    assert "unknown" not in message and "no such user" not in message
+    assert "user_id" not in at.session_state
+    assert [b.label for b in at.button] == ["Sign in"]      # still the form, nothing else
+
+
+def test_signing_in_opens_the_leads_page_with_the_navigation(people, password, open_app):
+    at = open_app()
+    _sign_in(at, "Anna", password)                  # usernames are case-insensitive
+    assert not at.exception
+    assert not at.error
+    assert at.session_state["user_id"] == people.anna.id
+    assert at.title[0].value == "Leads"
+    assert {"Leads", "Contacts"} <= set(_registered_page_titles(at))
+    assert "**Anna Becker**" in [m.value for m in at.sidebar.markdown]
+    assert "Seller" in [c.value for c in at.sidebar.caption]
+    assert [b.label for b in at.sidebar.button] == ["Sign out"]
+    assert not at.text_input(key="lead_search").value
+
+
+def test_an_inactive_user_cannot_sign_in(people, password, cur, open_app):
+    cur.execute("UPDATE users SET active = FALSE WHERE id = ?", [people.ben.id])
+    at = open_app()
+    _sign_in(at, "ben", password)
+    assert [e.value for e in at.error] == [FAILED]
+    assert "user_id" not in at.session_state
+
+
+def test_signing_out_returns_to_the_sign_in_form(people, password, open_app):
+    at = open_app()
+    _sign_in(at, "anna", password)
+    assert at.title[0].value == "Leads"
+    at.sidebar.button(key="sign_out").click().run()
+    assert not at.exception
+    assert "user_id" not in at.session_state
+    assert [w.label for w in at.text_input] == ["Username", "Password"]
+    assert not at.sidebar.button
+    assert not at.dataframe
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: the first run of a server process, opened on a deep link such as /contacts, runs "
+    "pages/contacts.py alone in Streamlit's old pages/-folder mode (PagesManager sets "
+    "uses_pages_directory=True because pages/ exists; only st.navigation in app.py turns it off): "
+    "no sign-in form, a blank page and a sidebar listing every file in pages/. Seen in a real "
+    "server with Chromium too; it lasts until some session loads '/'. Needs the page scripts out "
+    "of a folder named pages/ (or a Streamlit fix), not a small change."))
+def test_a_deep_link_as_the_first_request_shows_the_sign_in_form(people, open_app, monkeypatch):
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    # The plain PagesManager, as a fresh server process has it (the suite's fixture replaces it).
+    monkeypatch.setattr(app_test_module, "PagesManager", PagesManager)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=30)
+    at.switch_page("pages/contacts.py").run()
+    assert not at.exception
+    assert [w.label for w in at.text_input] == ["Username", "Password"]
