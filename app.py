@@ -13,6 +13,11 @@ PAGES = {
               ("seller", "supervisor", "manager", "analyst", "admin")),
     "contacts": (st.Page("pages/contacts.py", title=_("Contacts"), icon=":material/contacts:"),
                  ("seller", "supervisor", "manager", "analyst", "admin")),
+    "settings": (st.Page("pages/settings.py", title=_("Settings"), icon=":material/settings:"),
+                 ("manager", "admin")),
+    "profile": (st.Page("pages/profile.py", title=_("My absences"), icon=":material/event_busy:",
+                        url_path="my-absences"),
+                ("seller", "supervisor", "manager", "analyst", "admin")),
 }
 
 

@@ -11,6 +11,9 @@ from leadcore.ui import session
 AREAS = {"basic_settings": N_("Basic settings"), "working_hours": N_("Working hours"),
          "holidays": N_("Holidays"), "escalation": N_("Escalation times"), "sources": N_("Sources"),
          "users": N_("Users"), "absences": N_("Absences"), "reasons": N_("Completion reasons")}
+ACTIONS = {"add": N_("added"), "update": N_("changed"), "remove": N_("removed"), "move": N_("moved"),
+           "fill": N_("public holidays filled in"), "activate": N_("reactivated"),
+           "deactivate": N_("deactivated"), "reset_password": N_("password reset")}
 LIMIT = 200
 
 
@@ -24,6 +27,7 @@ def audit_tab() -> None:
         return
     shown = rows.assign(happened_at=[fmt.when(t, tz) for t in rows["happened_at"]],
                         area=rows["area"].map(lambda a: _(AREAS.get(a, a))),
+                        action=rows["action"].map(lambda a: _(ACTIONS.get(a, a))),
                         change=rows["detail"].map(audit.describe))
     st.dataframe(shown, hide_index=True, key="audit_table",
                  column_order=["happened_at", "who", "area", "entity_id", "action", "change"],

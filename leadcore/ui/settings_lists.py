@@ -21,11 +21,17 @@ def _lead_workers(cur) -> dict[int, str]:
     return {u.id: users.display_name(u, style) for u in users.active_users(cur)}
 
 
-def _move_buttons(prefix: str, row_id: int, move) -> None:
-    up, down, _rest = st.columns([1, 1, 4])
-    up.button(_("Move up"), key=f"{prefix}_up", icon=":material/arrow_upward:", on_click=move, args=(row_id, -1))
+def _row_buttons(prefix: str, row_id: int, move, delete=None, delete_label: str = "",
+                 delete_help: str = "") -> None:
+    """Move up, Move down and (where allowed) Delete under the edit form of one row."""
+    up, down, remove = st.columns(3)
+    up.button(_("Move up"), key=f"{prefix}_up", icon=":material/arrow_upward:", on_click=move,
+              args=(row_id, -1), width="stretch")
     down.button(_("Move down"), key=f"{prefix}_down", icon=":material/arrow_downward:", on_click=move,
-                args=(row_id, 1))
+                args=(row_id, 1), width="stretch")
+    if delete is not None:
+        remove.button(delete_label, key=f"{prefix}_delete", icon=":material/delete:", on_click=delete,
+                      args=(row_id,), help=delete_help, width="stretch")
 
 
 # --- sources -----------------------------------------------------------------------------------
@@ -98,10 +104,8 @@ def _edit_source(cur, every: dict[int, sources.Source], workers: dict[int, str])
         st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key=f"{prefix}_users")
         field_error(errors, "users")
         st.form_submit_button(_("Save source"), type="primary", on_click=_save_source, args=(source_id,))
-    _move_buttons(prefix, source_id, _move_source)
-    st.button(_("Delete source"), key=f"{prefix}_delete", icon=":material/delete:",
-              on_click=_delete_source, args=(source_id,),
-              help=_("Only a source no lead uses can be deleted; deactivate the others."))
+    _row_buttons(prefix, source_id, _move_source, _delete_source, _("Delete source"),
+                 _("Only a source no lead uses can be deleted; deactivate the others."))
     actions.outcome(prefix, _SOURCE_FIELDS)
 
 
@@ -204,11 +208,8 @@ def _edit_reason(every: dict[int, reasons.CompletionReason]) -> None:
         st.checkbox(_("Hidden (not offered when completing a lead)"), key=f"{prefix}_hidden")
         field_error(errors, "hidden")
         st.form_submit_button(_("Save reason"), type="primary", on_click=_save_reason, args=(reason_id,))
-    _move_buttons(prefix, reason_id, _move_reason)
-    if not reason.is_system:
-        st.button(_("Delete reason"), key=f"{prefix}_delete", icon=":material/delete:",
-                  on_click=_delete_reason, args=(reason_id,),
-                  help=_("Only a reason no lead was completed with can be deleted; hide the others."))
+    _row_buttons(prefix, reason_id, _move_reason, None if reason.is_system else _delete_reason,
+                 _("Delete reason"), _("Only a reason no lead was completed with can be deleted; hide the others."))
     actions.outcome(prefix, _REASON_FIELDS)
 
 

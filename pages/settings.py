@@ -1,0 +1,31 @@
+"""Settings (managers and admins): the dealership's rules, lists and users, and the audit log."""
+import streamlit as st
+
+from leadcore.i18n import _
+from leadcore.permissions import may_edit_settings
+from leadcore.ui import session
+from leadcore.ui.audit_log import audit_tab
+from leadcore.ui.settings_lists import reasons_tab, sources_tab
+from leadcore.ui.settings_rules import basic_settings_tab, escalation_tab, holidays_tab, working_hours_tab
+from leadcore.ui.settings_users import users_tab
+
+user = session.require_user()
+st.title(_("Settings"))
+if not may_edit_settings(user):
+    # The navigation offers this page to managers and admins only; the services check it too.
+    st.error(_("Only managers and admins may change the settings."), icon=":material/block:")
+    st.stop()
+
+TABS = [
+    (_("Basic settings"), basic_settings_tab),
+    (_("Working hours"), working_hours_tab),
+    (_("Holidays"), holidays_tab),
+    (_("Escalation times"), escalation_tab),
+    (_("Sources"), sources_tab),
+    (_("Users"), users_tab),
+    (_("Completion reasons"), reasons_tab),
+    (_("Audit log"), audit_tab),
+]
+for tab, (_title, draw) in zip(st.tabs([title for title, _draw in TABS]), TABS):
+    with tab:
+        draw()
