@@ -7,29 +7,39 @@ from leadcore.i18n import _, ngettext
 from leadcore.lead_list import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session
-from leadcore.ui.contact_form import contact_form, open_contact_form
-from leadcore.ui.lead_form import lead_form, open_lead_form
+from leadcore.ui.contact_form import close_contact_form, contact_form, open_contact_form
+from leadcore.ui.lead_form import close_lead_form, lead_form, open_lead_form
 from leadcore.ui.pager import current_after, pager_controls
 
 PAGE_SIZE = 20
 cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
 picking = st.query_params.get("pick") == "1"
 
+def start_lead(contact_id: int) -> None:
+    close_contact_form()   # one form at a time
+    open_lead_form(contact_id)
+
+
+def start_contact(contact_id: int | None = None, then_new_lead: bool = False) -> None:
+    close_lead_form()
+    open_contact_form(contact_id, then_new_lead)
+
+
+def show_leads_of(contact_id: int) -> None:
+    st.session_state["contact_leads_of"] = contact_id
+
+
 title, new_button = st.columns([4, 1], vertical_alignment="bottom")
 title.title(_("Contacts"))
 if user.can_write:
     new_button.button(_("New contact"), icon=":material/person_add:", key="new_contact", width="stretch",
-                      on_click=open_contact_form, kwargs={"then_new_lead": picking})
+                      on_click=start_contact, kwargs={"then_new_lead": picking})
 if picking:
     st.info(_("Choose the contact for the new lead: use “New lead” in its row, "
               "or create the contact first with “New contact”."), icon=":material/person_search:")
 session.show_flash()
 contact_form()
 lead_form()
-
-
-def show_leads_of(contact_id: int) -> None:
-    st.session_state["contact_leads_of"] = contact_id
 
 
 def contact_leads(contact_id: int) -> None:
@@ -74,9 +84,9 @@ for contact in contacts.contacts_of(page.rows):
         if user.can_write:
             cols[3].button(_("New lead"), key=f"new_lead_{contact.id}", icon=":material/add_circle:",
                            type="primary" if picking else "secondary", help=_("New lead for this contact"),
-                           on_click=open_lead_form, args=(contact.id,))
+                           on_click=start_lead, args=(contact.id,))
             cols[4].button(_("Edit"), key=f"edit_contact_{contact.id}", icon=":material/edit:",
-                           type="tertiary", on_click=open_contact_form, args=(contact.id,))
+                           type="tertiary", on_click=start_contact, args=(contact.id,))
         cols[5].button(_("Leads"), key=f"leads_of_{contact.id}", icon=":material/list:", type="tertiary",
                        on_click=show_leads_of, args=(contact.id,))
     if st.session_state.get("contact_leads_of") == contact.id:

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from leadcore import lead_list, leads, reasons, users
+from leadcore import lead_list, leads, reasons, users, visibility
 from leadcore.errors import LeadcoreError, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.lead_list import LeadDetail
@@ -38,6 +38,10 @@ def _act(action: str, lead_id: int, work: Callable[[], None], done: str) -> None
     for key in [k for k in st.session_state if str(k).startswith(f"lead{lead_id}_")]:
         del st.session_state[key]
     session.flash(done)
+    user = session.current_user()
+    if user is not None and not visibility.check_lead(session.cursor(), user, lead_id, session.now()):
+        # Handed to someone the user cannot follow (a seller passing a lead on): back to the list.
+        st.query_params.pop("lead", None)
 
 
 def _errors(action: str) -> dict[str, str]:
@@ -156,7 +160,8 @@ def _actions(lead: LeadDetail, tz) -> None:
                 "editor", lead.id,
                 lambda: leads.change_editor(session.cursor(), user, session.now(), lead.id,
                                             st.session_state.get(f"{key}editor") or -1),
-                _("Editor changed.")))
+                _("Editor changed: the lead is with {name} now.").format(
+                    name=fmt.md_escape(others.get(st.session_state.get(f"{key}editor"), "")))))
     with complete_tab:
         errors = _errors("complete")
         choices = {r.id: r.label for r in reasons.list_reasons(cur)}

@@ -107,6 +107,13 @@ def _save(contact_id: int) -> None:
         return
     state.pop(_errors_key(contact_id), None)
     close_lead_form()
-    subject = (state.get(f"{key}_subject") or "").strip()
-    session.flash(_("Lead #{id} “{subject}” created.").format(id=lead_id, subject=fmt.md_escape(subject)))
+    subject = fmt.md_escape((state.get(f"{key}_subject") or "").strip())
+    editor_id = state.get(f"{key}_editor")
+    if editor_id == user.id:
+        session.flash(_("Lead #{id} “{subject}” created.").format(id=lead_id, subject=subject))
+    else:
+        # Sellers do not see leads they gave to a colleague: say where it went.
+        editor = fmt.md_escape(users.get_user(cur, editor_id).full_name)
+        session.flash(_("Lead #{id} “{subject}” created for {editor}.").format(
+            id=lead_id, subject=subject, editor=editor))
     session.redirect("pages/leads.py")

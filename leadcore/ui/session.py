@@ -56,9 +56,15 @@ def current_user() -> User | None:
 
 
 def require_user() -> User:
+    """The signed-in user; without one, back to app.py and its sign-in form.
+
+    app.py signs people in before it runs a page, so this only happens when a fresh server's
+    first request is a deep link (/contacts): Streamlit then runs the page file on its own,
+    in its old pages/-folder mode, until app.py has called st.navigation once.
+    """
     user = current_user()
     if user is None:
-        st.stop()
+        st.switch_page("app.py")
     return user
 
 

@@ -126,6 +126,23 @@ def test_the_editor_picked_in_the_form_gets_the_lead(people, contact, open_app, 
     assert not at.exception
     assert cur.execute("SELECT editor_id, created_by FROM leads").fetchall() == [(people.ben.id, people.clara.id)]
     assert ui.table(at)[["subject", "editor"]].values.tolist() == [["Service appointment", "Ben Schulz"]]
+    assert [m.value for m in at.success] == [
+        f"Lead #{cur.execute('SELECT max(id) FROM leads').fetchall()[0][0]} “Service appointment” "
+        "created for Ben Schulz."]
+
+
+def test_only_one_form_is_open_at_a_time(people, contact, open_app):
+    at = open_app(people.anna, page=CONTACTS)
+    at.button(key="new_contact").click().run()
+    at.main.get_by_key("contact_form_box")
+    at.button(key=f"new_lead_{contact.id}").click().run()
+    at.main.get_by_key("lead_form")
+    with pytest.raises(KeyError):
+        at.main.get_by_key("contact_form_box")          # the lead form replaced the contact form
+    at.button(key=f"edit_contact_{contact.id}").click().run()
+    at.main.get_by_key("contact_form_box")
+    with pytest.raises(KeyError):
+        at.main.get_by_key("lead_form")
 
 
 @pytest.mark.parametrize("case", [

@@ -159,7 +159,7 @@ def test_a_supervisor_changes_the_editor(people, overdue_lead, open_app, events,
     assert not at.exception and not at.error
     assert lead_row(overdue_lead)["editor_id"] == people.ben.id
     assert events(overdue_lead)[1:] == [("editor", "Ben Schulz", people.clara.id)]
-    assert [s.value for s in at.success] == ["Editor changed."]
+    assert [s.value for s in at.success] == ["Editor changed: the lead is with Ben Schulz now."]
     assert _facts(at)["Editor"] == "Ben Schulz"
 
 
@@ -179,7 +179,9 @@ def test_a_seller_who_hands_a_lead_over_no_longer_sees_it(people, overdue_lead, 
     assert not at.exception
     assert lead_row(overdue_lead)["editor_id"] == people.ben.id
     assert events(overdue_lead)[1:] == [("editor", "Ben Schulz", people.anna.id)]
-    assert [s.value for s in at.success] == ["Editor changed."]
+    assert [s.value for s in at.success] == ["Editor changed: the lead is with Ben Schulz now."]
+    assert not at.error                                          # no "you may not see" scare
+    assert "lead" not in at.query_params                         # back on the list
     assert "Passat trade-in" not in " ".join(ui.texts(at))       # no data of a lead she may not see
 
 

@@ -92,13 +92,6 @@ def test_signing_out_returns_to_the_sign_in_form(people, password, open_app):
     assert not at.dataframe
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the first run of a server process, opened on a deep link such as /contacts, runs "
-    "pages/contacts.py alone in Streamlit's old pages/-folder mode (PagesManager sets "
-    "uses_pages_directory=True because pages/ exists; only st.navigation in app.py turns it off): "
-    "no sign-in form, a blank page and a sidebar listing every file in pages/. Seen in a real "
-    "server with Chromium too; it lasts until some session loads '/'. Needs the page scripts out "
-    "of a folder named pages/ (or a Streamlit fix), not a small change."))
 def test_a_deep_link_as_the_first_request_shows_the_sign_in_form(people, open_app, monkeypatch):
     import streamlit.testing.v1.app_test as app_test_module
     from streamlit.runtime.pages_manager import PagesManager
