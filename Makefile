@@ -46,7 +46,7 @@ bench: $(VENV)/.installed
 
 # Extract every UI text into the gettext template; translators copy it to locale/<lang>/.
 messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -o leadcore/locale/leadcore.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 -o leadcore/locale/leadcore.pot .
 
 clean-db:
 	rm -f data/leadcore.duckdb data/leadcore.duckdb.wal

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from leadcore import notifications
-from leadcore.i18n import _
+from leadcore.i18n import _, ngettext
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 
@@ -16,7 +16,8 @@ def open_lead(notification_id: int, lead_id: int) -> None:
 
 def mark_read(notification_ids: list[int] | None) -> None:
     count = notifications.mark_read(session.cursor(), user, session.now(), notification_ids)
-    session.flash(_("{n} notifications marked as read.").format(n=count))
+    session.flash(ngettext("{n} notification marked as read.", "{n} notifications marked as read.",
+                           count).format(n=count))
 
 
 title, all_read = st.columns([4, 1], vertical_alignment="bottom")

@@ -114,6 +114,7 @@ def _scheduler(path: str) -> Scheduler:
 
 def start_background_jobs() -> None:
     if background_jobs_enabled():
-        _scheduler(str(db.database_path()))
-        # SPEC: the sweep also runs on page load (throttled to once a minute per process).
+        # SPEC: the sweep also runs on page load (throttled to once a minute per process). It goes
+        # first, so the first page a user sees already counts what the sweep found.
         escalation.sweep_if_due(cursor(), now())
+        _scheduler(str(db.database_path()))

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,11 @@ SEEDED_CONTACTS = {
     "pick": ("Frau", "Erika", "Musterfrau", "erika.musterfrau@example.de", "0171 2345678"),
     "complete": ("Herr", "Jonas", "Weber", "jonas.weber@example.de", "0172 3456789"),
     "invalid": ("Herr", "Paul", "Neumann", "paul.neumann@example.de", "0173 4567890"),
+    "escalated": ("Frau", "Greta", "Lindner", "greta.lindner@example.de", "0174 5678901"),
 }
+# Anna's lead of Greta Lindner arrived the day before the pinned now (Tue 24.11. 09:00): due
+# 11:00, escalated to her supervisor Clara at 15:00 — the server's first sweep tells Clara.
+ESCALATED_SUBJECT = "Angebot Skoda Octavia Combi"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,7 +77,7 @@ class Server:
 def _seed(path: Path) -> dict[str, int]:
     """Users and contacts through leadcore's own services. Runs in a child process (see
     `_seeded_database`), so no connection of this test process can hold DuckDB's file lock."""
-    from leadcore import contacts, db, users
+    from leadcore import contacts, db, leads, sources, users
 
     now = datetime.fromisoformat(PINNED_NOW)
     con = db.connect(path)
@@ -90,6 +94,11 @@ def _seed(path: Path) -> dict[str, int]:
             ids[role] = contacts.create_contact(cur, now, contacts.ContactInput(
                 salutation=salutation, first_name=first, last_name=last, email=email, phone=phone,
                 street="Hauptstraße 1", postal_code="10115", city="Berlin")).id
+        anna = users.authenticate(cur, "seller", PASSWORD)
+        yesterday = now - timedelta(days=1, hours=1)
+        ids["escalated_lead"] = leads.create_lead(cur, anna, yesterday, leads.LeadInput(
+            contact_id=ids["escalated"], source_id=sources.list_sources(cur)[0].id,
+            lead_type="new_car", subject=ESCALATED_SUBJECT, editor_id=anna.id))
         return ids
     finally:
         cur.close()
