@@ -358,14 +358,14 @@ def generate(con: duckdb.DuckDBPyConnection, now: datetime, leads: int, seed: in
                          _("Saving lead events"))
         report(0.98, _("Committing"))
     report(0.99, _("Recording past escalations"))
-    _settle_past_notifications(con, now)
+    settle_past_notifications(con, now)
     seconds = _time.perf_counter() - started
     report(1.0, _("Done: {n} leads in {s:.1f} s").format(n=f"{leads:,}", s=seconds))
     return DemoSummary(users=users, contacts=n_contacts, leads=leads, events=n_events,
                        seconds=seconds)
 
 
-def _settle_past_notifications(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+def settle_past_notifications(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     """Give the demo the notification history a running desk would have.
 
     Without it the app's first sweep would "discover" every past escalation at once and queue
