@@ -5,7 +5,8 @@ from leadcore import notifications, users
 from leadcore.i18n import _
 from leadcore.ui import session
 
-st.set_page_config(page_title="leadcore", page_icon=":material/directions_car:", layout="wide")
+PRODUCT = "leadcore"   # a name, not a text to translate
+st.set_page_config(page_title=PRODUCT, page_icon=":material/directions_car:", layout="wide")
 
 # Pages by role; later capabilities (Dashboard, Explore, Intake, Settings) join this table.
 PAGES = {
@@ -24,7 +25,7 @@ PAGES = {
 def sign_in_form() -> None:
     _left, middle, _right = st.columns([1, 1.2, 1])
     with middle:
-        st.title(":material/directions_car: leadcore")
+        st.title(f":material/directions_car: {PRODUCT}")
         st.caption(_("The lead desk of your dealership"))
         with st.form("sign_in"):
             username = st.text_input(_("Username"), key="sign_in_username")
