@@ -1,0 +1,79 @@
+"""The command line: init, user add, demo, escalate, and a plain sentence when the app holds the file."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from leadcore import __main__ as cli
+from leadcore import db, users
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("LEADCORE_DB", str(path))
+    monkeypatch.setenv("LEADCORE_NOW", "2026-11-27T10:00:00+01:00")
+    return path
+
+
+def test_init_creates_the_database(database, capsys):
+    assert cli.main(["init"]) == 0
+    assert database.exists()
+    assert str(database) in capsys.readouterr().out
+
+
+def test_user_add_reads_the_password_from_stdin(database, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
+    assert cli.main(["user", "add", "jdoe", "--role", "seller", "--name", "Jana Doe",
+                     "--email", "jana@autohaus.example", "--password-stdin"]) == 0
+    assert "User jdoe (seller) added." in capsys.readouterr().out
+    con = db.connect(database)
+    try:
+        assert users.authenticate(con.cursor(), "jdoe", "a-long-password").full_name == "Jana Doe"
+    finally:
+        con.close()
+
+
+def test_user_add_names_the_bad_field(database, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert cli.main(["user", "add", "jdoe", "--role", "seller", "--name", "Jana Doe",
+                     "--email", "jana@autohaus.example", "--password-stdin"]) == 2
+    assert "password: Password must have at least 8 characters." in capsys.readouterr().err
+
+
+def test_demo_and_escalate(database, capsys):
+    assert cli.main(["demo", "--leads", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "300 leads" in out and "password demo1234" in out
+    assert cli.main(["demo", "--leads", "300", "--if-empty"]) == 0
+    assert "has data already" in capsys.readouterr().out
+    assert cli.main(["escalate"]) == 0     # the demo settled its past escalations: nothing new
+    assert "Notifications recorded: 0 reminders, 0 stage 1, 0 stage 2; 0 e-mails queued." in \
+        capsys.readouterr().out
+
+
+def test_a_running_app_holding_the_file_gets_one_plain_sentence(database):
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, duckdb
+        con = duckdb.connect({str(database)!r})
+        print("holding", flush=True)
+        sys.stdin.read()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        done = subprocess.run([sys.executable, "-m", "leadcore", "escalate"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith(f"The database {database} is in use by another leadcore process")
+    assert done.stderr.strip().count("\n") == 0
