@@ -48,9 +48,10 @@ APPTEST_RUNS = 5
 
 def _generator_version() -> str:
     """Changes whenever the demo generator, the due-time rules or the schema change."""
-    package = Path(demo.__file__).parent
+    generator = Path(demo.__file__).parent
+    package = generator.parent
     digest = hashlib.sha1()
-    for source in [package / "demo.py", package / "duetime.py",
+    for source in [*sorted(generator.glob("*.py")), package / "duetime.py",
                    *sorted((package / "migrations").glob("*.sql"))]:
         digest.update(source.read_bytes())
     return digest.hexdigest()[:12]

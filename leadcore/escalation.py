@@ -91,6 +91,7 @@ def _outbox_insert() -> str:
         JOIN contacts c ON c.id = l.contact_id
         JOIN sources src ON src.id = l.source_id
         WHERE n.id > $after_id AND r.email <> ''
+        ORDER BY n.id
     """
 
 
