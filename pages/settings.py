@@ -5,8 +5,10 @@ from leadcore.i18n import _
 from leadcore.permissions import may_edit_settings
 from leadcore.ui import session
 from leadcore.ui.audit_log import audit_tab
+from leadcore.ui.outbox_view import outbox_tab
 from leadcore.ui.settings_lists import reasons_tab, sources_tab
 from leadcore.ui.settings_rules import basic_settings_tab, escalation_tab, holidays_tab, working_hours_tab
+from leadcore.ui.settings_templates import templates_tab
 from leadcore.ui.settings_users import users_tab
 
 user = session.require_user()
@@ -24,6 +26,8 @@ TABS = [
     (_("Sources"), sources_tab),
     (_("Users"), users_tab),
     (_("Completion reasons"), reasons_tab),
+    (_("E-mail templates"), templates_tab),
+    (_("Outbox"), outbox_tab),
     (_("Audit log"), audit_tab),
 ]
 for tab, (_title, draw) in zip(st.tabs([title for title, _draw in TABS]), TABS):

@@ -13,6 +13,7 @@ from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.customer_block import customer_block
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
+from leadcore.ui.message_form import message_tab
 
 ERRORS_KEY = "lead_action_errors"
 
@@ -123,8 +124,8 @@ def _actions(lead: LeadDetail, tz) -> None:
                 lambda: leads.reopen(session.cursor(), user, session.now(), lead.id, local_moment(f"{key}reopen", tz)),
                 _("Lead reopened.")))
         return
-    note_tab, resubmission_tab, editor_tab, complete_tab = st.tabs(
-        [_("Add note"), _("Set resubmission"), _("Change editor"), _("Complete")])
+    note_tab, message, resubmission_tab, editor_tab, complete_tab = st.tabs(
+        [_("Add note"), _("Write message"), _("Set resubmission"), _("Change editor"), _("Complete")])
     with note_tab:
         errors = _errors("note")
         with st.form(f"{key}note_form", border=False):
@@ -138,6 +139,8 @@ def _actions(lead: LeadDetail, tz) -> None:
                                        st.session_state.get(f"{key}note_text") or "",
                                        local_moment(f"{key}note", tz)),
                 _("Note added.")))
+    with message:
+        message_tab(lead, tz)
     with resubmission_tab:
         errors = _errors("resubmission")
         with st.form(f"{key}resubmission_form", border=False):
