@@ -310,6 +310,8 @@ def _goal_cells(result: dict, page_baseline: float | None, baseline_size: int | 
         limit = PAGE_FACTOR * page_baseline
         return (f"≤ {PAGE_FACTOR:g}× {baseline_size:,} ({limit:.0f} ms)",
                 "yes" if median <= limit else "**NO**")
+    if goal is None:                 # measured for the record, no goal of its own
+        return "–", "–"
     if median is None:
         return f"< {goal:g} ms", "n/a"
     return f"< {goal:g} ms", "yes" if median < goal else "**NO**"
@@ -326,9 +328,18 @@ def run(sizes: tuple[int, ...] = (10_000, 1_000_000), out: Callable[[str], None]
     out(f"Databases (seed {seed}, clock pinned at {BENCH_NOW.isoformat()}):")
     paths = {size: database_for(size, seed, fresh, Path(folder) if folder else None, out)
              for size in sizes}
+    from leadcore import bench_dashboard    # imported here: it builds on this module
+
     results: list[dict] = []
+    dashboard_page_base = None
     for size in sizes:
         results.extend(_measure(paths[size], size, runs))
+        for operation, median, p90, goal in bench_dashboard.dashboard_rows(
+                paths[size], runs, dashboard_page_base):
+            results.append({"size": size, "operation": operation, "median": median, "p90": p90,
+                            "goal": goal})
+            if operation.startswith("Dashboard page") and dashboard_page_base is None:
+                dashboard_page_base = median
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     baseline_size = sizes[0] if len(sizes) > 1 else None
