@@ -18,6 +18,8 @@ PAGES = {
                   ("manager", "admin", "supervisor", "analyst")),
     "explore": (st.Page("pages/explore.py", title=_("Explore"), icon=":material/query_stats:"),
                 ("analyst", "manager", "admin")),
+    "intake": (st.Page("pages/intake.py", title=_("Intake"), icon=":material/move_to_inbox:"),
+               ("manager", "admin")),
     "settings": (st.Page("pages/settings.py", title=_("Settings"), icon=":material/settings:"),
                  ("manager", "admin")),
     "profile": (st.Page("pages/profile.py", title=_("My absences"), icon=":material/event_busy:",

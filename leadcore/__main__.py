@@ -1,7 +1,8 @@
-"""Command line: python -m leadcore init | demo | user add | escalate | bench (see README)."""
+"""Command line: python -m leadcore init | demo | user add | escalate | send-mail | intake | bench (see README)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from leadcore import clock, db
@@ -63,6 +64,31 @@ def cmd_escalate(args: argparse.Namespace) -> None:
           f"{result.stage2} stage 2; {result.mails} e-mails queued.")
 
 
+def cmd_send_mail(args: argparse.Namespace) -> None:
+    from leadcore import mailer, outbox
+
+    config = mailer.smtp_config(os.environ, mailer.read_secrets_file())
+    if config is None:
+        raise LeadcoreError("SMTP is not configured (LEADCORE_SMTP_HOST and friends, see README); "
+                            "the mails wait in the outbox.")
+    con = db.connect()
+    report = outbox.send_due(con.cursor(), clock.now(), config, limit=args.limit)
+    print(f"Outbox via {config.describe()}: {report.sent} sent, {report.retrying} to retry later, "
+          f"{report.failed} failed" + (f", {report.recovered} interrupted sends taken up again" if report.recovered else "")
+          + "." + "".join(f"\n  {error}" for error in report.errors))
+
+
+def cmd_intake(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from leadcore.intake import folder
+
+    if not Path(args.path).exists():
+        raise LeadcoreError(f"{args.path} does not exist.")
+    con = db.connect()
+    print(folder.summary(folder.intake_path(con.cursor(), clock.now(), Path(args.path), progress=_progress_bar)))
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     from leadcore import bench
 
@@ -89,6 +115,12 @@ def parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_user_add)
     sub.add_parser("escalate", help="record due reminders and escalations once (for cron)"
                    ).set_defaults(func=cmd_escalate)
+    send = sub.add_parser("send-mail", help="send the due mails of the outbox over SMTP (for cron)")
+    send.add_argument("--limit", type=int, default=500, help="at most this many mails in one run")
+    send.set_defaults(func=cmd_send_mail)
+    intake = sub.add_parser("intake", help="take in lead e-mails (.eml) and ADF files (.xml): a file or a folder")
+    intake.add_argument("path", help="a file, or a folder whose files go to done/ or rejected/ beside them")
+    intake.set_defaults(func=cmd_intake)
     bench = sub.add_parser("bench", help="measure list queries, lead creation and page runs")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     bench.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")

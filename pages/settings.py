@@ -7,6 +7,7 @@ from leadcore.ui import session
 from leadcore.ui.audit_log import audit_tab
 from leadcore.ui.outbox_view import outbox_tab
 from leadcore.ui.settings_lists import reasons_tab, sources_tab
+from leadcore.ui.settings_intake import intake_tab
 from leadcore.ui.settings_rules import basic_settings_tab, escalation_tab, holidays_tab, working_hours_tab
 from leadcore.ui.settings_templates import templates_tab
 from leadcore.ui.settings_users import users_tab
@@ -24,6 +25,7 @@ TABS = [
     (_("Holidays"), holidays_tab),
     (_("Escalation times"), escalation_tab),
     (_("Sources"), sources_tab),
+    (_("Intake"), intake_tab),
     (_("Users"), users_tab),
     (_("Completion reasons"), reasons_tab),
     (_("E-mail templates"), templates_tab),

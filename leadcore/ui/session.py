@@ -1,6 +1,7 @@
 """Per-run context of a page: the database cursor, the signed-in user, the clock, the time zone."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from datetime import datetime
@@ -9,8 +10,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import streamlit as st
 
-from leadcore import clock, db, escalation, settings, users
+from leadcore import clock, db, escalation, mailer, outbox, settings, users
 from leadcore.errors import NotFound
+from leadcore.intake.folder import poll_folder
 from leadcore.scheduler import Scheduler
 from leadcore.users import User
 
@@ -104,12 +106,29 @@ def background_jobs_enabled() -> bool:
     return os.environ.get("LEADCORE_SCHEDULER", "on").lower() not in ("off", "0", "false", "no")
 
 
+def smtp_config() -> mailer.SmtpConfig | None:
+    """SMTP settings from the environment or .streamlit/secrets.toml; None when not configured.
+    Raises mailer.SmtpConfigError when they are there but wrong."""
+    try:
+        secrets = st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - no secrets file at all: the environment alone
+        secrets = {}
+    return mailer.smtp_config(os.environ, secrets)
+
+
 @st.cache_resource(show_spinner=False)
 def _scheduler(path: str) -> Scheduler:
     # Started once per database per server process; each job takes its own cursor.
-    return Scheduler(_root_connection(path), clock.now, jobs={
-        "escalation": lambda cur, now: escalation.sweep_if_due(cur, now, min_interval=0),
-    }).start()
+    jobs = {"escalation": lambda cur, now: escalation.sweep_if_due(cur, now, min_interval=0),
+            "intake_folder": poll_folder}
+    try:
+        smtp = smtp_config()
+    except mailer.SmtpConfigError as error:
+        smtp = None
+        logging.getLogger("leadcore.scheduler").log(logging.ERROR, "outbox not sent: %s", error.message)
+    if smtp is not None:   # without SMTP the mails wait in the outbox (shown in Settings)
+        jobs["outbox"] = lambda cur, now: outbox.send_due(cur, now, smtp)
+    return Scheduler(_root_connection(path), clock.now, jobs=jobs).start()
 
 
 def start_background_jobs() -> None:

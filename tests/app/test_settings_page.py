@@ -16,7 +16,7 @@ from leadcore import absences, closures, settings, sources, users
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS, PROFILE = "pages/settings.py", "pages/profile.py"
-TABS = ["Basic settings", "Working hours", "Holidays", "Escalation times", "Sources", "Users",
+TABS = ["Basic settings", "Working hours", "Holidays", "Escalation times", "Sources", "Intake", "Users",
         "Completion reasons", "E-mail templates", "Outbox", "Audit log"]
 NOT_ALLOWED = "Only managers and admins may change the settings."
 

@@ -1,0 +1,52 @@
+"""The vehicle of interest on the lead detail: make, model, year, interest, stock number, price,
+and the VIN with what it decodes to, or a warning when it is not valid (kept as sent)."""
+from __future__ import annotations
+
+import streamlit as st
+from babel.numbers import format_currency, format_decimal
+
+from leadcore import vehicles
+from leadcore.i18n import _
+from leadcore.ui import format as fmt
+from leadcore.ui import session
+
+LOCALE = "de_DE"
+
+
+def _price(vehicle: vehicles.Vehicle) -> str:
+    if vehicle.price is None:
+        return ""
+    if vehicle.price_currency:
+        try:
+            return format_currency(vehicle.price, vehicle.price_currency, locale=LOCALE)
+        except (ValueError, KeyError):   # a currency code babel does not know: the number and the code
+            pass
+    return f"{format_decimal(vehicle.price, locale=LOCALE)} {vehicle.price_currency}".strip()
+
+
+def vehicle_block(lead_id: int) -> None:
+    """Nothing when the lead has no vehicle of interest."""
+    vehicle = vehicles.get_vehicle(session.cursor(), session.require_user(), session.now(), lead_id)
+    if vehicle is None:
+        return
+    with st.container(border=True, key=f"vehicle_block_{lead_id}"):
+        st.caption(_("Vehicle of interest"))
+        wish = " · ".join(p for p in (vehicles.interest_label(vehicle.interest),
+                                      vehicles.status_label(vehicle.status)) if p)
+        lines = [vehicle.description, wish,
+                 _("Stock number: {number}").format(number=vehicle.stock_number) if vehicle.stock_number else "",
+                 _("Price: {price}").format(price=_price(vehicle)) if vehicle.price is not None else "",
+                 _("VIN: {vin}").format(vin=vehicle.vin) if vehicle.vin else "",
+                 vehicle.comments]
+        # st.text: makes, models and comments come from outside and are never read as Markdown.
+        st.text("\n".join(line for line in lines if line))
+        if vehicle.vin and vehicle.vin_valid is False:
+            st.warning(_("The VIN {vin} is not valid: {problem} It is kept as sent; please check it "
+                         "with the customer.").format(vin=fmt.md_escape(vehicle.vin),
+                                                     problem=fmt.md_escape(vehicle.vin_problem)),
+                       icon=":material/warning:")
+        elif vehicle.vin and (vehicle.vin_manufacturer or vehicle.vin_model_year):
+            decoded = " · ".join(p for p in (
+                vehicle.vin_manufacturer,
+                _("model year {year}").format(year=vehicle.vin_model_year) if vehicle.vin_model_year else "") if p)
+            st.caption(_("From the VIN: {decoded}").format(decoded=fmt.md_escape(decoded)))

@@ -1,0 +1,307 @@
+"""Taking lead files in: contact matching in its order, resends and duplicates, rejections that
+store nothing but their log row, one bad file never stopping the others, and the request date
+driving the stage-1 clock."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from leadcore import contacts, leads, settings, sources
+from leadcore.intake import intake_file, intake_many, routing, service
+from leadcore.intake.log import count_intake_log, intake_log_page
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "intake"
+
+
+def corpus(name: str) -> bytes:
+    return (CORPUS / name).read_bytes()
+
+
+def adf(*, email: str = "", phone: str = "", last: str = "Neumann", first: str = "Nina", postal: str = "",
+        ident: str = "", provider: str = "mobile.de", requestdate: str = "", vin: str = "") -> bytes:
+    reach = (f"<email>{email}</email>" if email else "") + (f"<phone>{phone}</phone>" if phone else "")
+    address = f"<address><postalcode>{postal}</postalcode></address>" if postal else ""
+    return f"""<?xml version="1.0"?><adf><prospect>
+        {f'<id source="{provider}">{ident}</id>' if ident else ''}
+        {f'<requestdate>{requestdate}</requestdate>' if requestdate else ''}
+        <vehicle interest="buy" status="new"><make>Cupra</make><model>Born</model>
+        {f'<vin>{vin}</vin>' if vin else ''}</vehicle>
+        <customer><contact><name part="first">{first}</name><name part="last">{last}</name>
+        {reach}{address}</contact></customer>
+        <provider><name>{provider}</name></provider></prospect></adf>""".encode()
+
+
+@pytest.fixture
+def team(cur, seller, seller2, source_ids):
+    """Anna and Ben receive mobile.de's leads in turn."""
+    cur.execute("INSERT INTO source_users VALUES (?, ?), (?, ?)",
+                [source_ids["mobile.de"], seller.id, source_ids["mobile.de"], seller2.id])
+    return seller, seller2
+
+
+@pytest.fixture
+def lead_of(cur):
+    def row(lead_id: int) -> dict:
+        result = cur.execute("SELECT * FROM leads WHERE id = ?", [lead_id])
+        return dict(zip([d[0] for d in result.description], result.fetchall()[0]))
+    return row
+
+
+def events_of(cur, lead_id: int) -> list[tuple[str, str]]:
+    return cur.execute("SELECT kind, detail FROM lead_events WHERE lead_id = ? ORDER BY id", [lead_id]).fetchall()
+
+
+CORPUS_OUTCOMES = {
+    "adf_complete.xml": "created", "adf_minimal.xml": "created", "adf_extra_elements.xml": "created",
+    "adf_attachment.eml": "created", "mobile_de.eml": "created", "autoscout24.eml": "created",
+    "html_only.eml": "created", "direct_customer.eml": "created",
+    "resend_same_id.xml": "merged", "duplicate_contact_source.eml": "merged",
+    "malformed_mime.eml": "rejected", "not_adf.xml": "rejected", "unreachable.eml": "rejected",
+    "xml_bomb.xml": "rejected", "external_entity.xml": "rejected",
+}
+
+
+def test_the_whole_corpus_one_bad_file_never_stops_the_others(cur, now, team, count):
+    names = list(CORPUS_OUTCOMES)   # bad files sit between good ones
+    results = intake_many(cur, now, [(n, corpus(n)) for n in names[:3] + names[10:] + names[3:10]])
+    assert {r.file_name: r.outcome for r in results} == CORPUS_OUTCOMES
+    assert count("leads") == 8 and count("contacts") == 8 and count("intake_log") == 15
+    rejected = {r.file_name: r.reason for r in results if r.outcome == "rejected"}
+    assert all(rejected.values()) and all(r.lead_id is None for r in results if r.outcome == "rejected")
+    assert all(r.lead_id for r in results if r.outcome != "rejected")
+
+
+def test_rejected_files_store_nothing_but_their_log_row(cur, now, team, count):
+    tables = ("leads", "contacts", "lead_events", "outbox", "distribution_pointer")
+    before = {t: count(t) for t in tables}
+    names = ["malformed_mime.eml", "not_adf.xml", "unreachable.eml", "xml_bomb.xml", "external_entity.xml"]
+    results = intake_many(cur, now, [(n, corpus(n)) for n in names])
+    assert {r.outcome for r in results} == {"rejected"}
+    assert {t: count(t) for t in tables} == before
+    log = intake_log_page(cur).rows
+    assert list(log["outcome"]) == ["rejected"] * 5 and list(log["file_name"]) == names[::-1]   # newest first
+    assert all(log["reason"].str.len() > 10)
+
+
+def test_a_file_over_the_size_limit_is_rejected(cur, now, monkeypatch, count):
+    monkeypatch.setattr(service, "MAX_MESSAGE_BYTES", 1000)
+    result = intake_file(cur, now, "big.xml", adf(email="big@example.de") + b" " * 1000)
+    assert result.outcome == "rejected" and "larger than" in result.reason
+    assert count("leads") == 0 and count("intake_log") == 1
+
+
+def test_the_request_date_is_the_arrival_and_starts_the_stage_1_clock(cur, now, team, lead_of, berlin):
+    result = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
+    lead = lead_of(result.lead_id)
+    assert lead["arrived_at"] == berlin("2026-11-27 08:30")
+    assert (lead["due_at"], lead["reminder_at"], lead["stage2_at"]) == (
+        berlin("2026-11-27 10:30"), berlin("2026-11-27 10:00"), berlin("2026-11-27 14:30"))
+    # Friday 16:45 plus two working hours: Saturday 10:15 (Saturday opens 09:00).
+    late = intake_file(cur, now, "late.xml", adf(email="late@example.de", requestdate="2026-11-26T16:45:00+01:00"))
+    assert lead_of(late.lead_id)["due_at"] == berlin("2026-11-27 08:45")
+
+
+def test_a_request_date_in_the_future_counts_as_now(cur, now, team, lead_of):
+    result = intake_file(cur, now, "future.xml", adf(email="f@example.de", requestdate="2027-01-01T10:00:00+01:00"))
+    assert lead_of(result.lead_id)["arrived_at"] == now
+
+
+def test_a_created_lead_has_its_vehicle_events_and_log_row(cur, now, team, lead_of):
+    result = intake_file(cur, now, "adf_extra_elements.xml", corpus("adf_extra_elements.xml"))
+    lead = lead_of(result.lead_id)
+    assert (lead["lead_type"], lead["subject"], lead["status"]) == ("new_car", "Test drive: 2026 Skoda Octavia Combi", "open")
+    assert (lead["vehicle_make"], lead["vehicle_model"], lead["vehicle_vin"], lead["vehicle_vin_valid"]) == (
+        "Skoda", "Octavia Combi", "TMBJJ7NE5J01234I5", False)      # an invalid VIN is kept and flagged
+    assert "Trade-in: 2015 Volkswagen Polo" in lead["note"]
+    assert lead["external_id"] == "AutoScout24/AS24-77001"
+    kinds = events_of(cur, result.lead_id)
+    assert kinds[0] == ("created", "Test drive: 2026 Skoda Octavia Combi")
+    assert kinds[1][0] == "assigned" and "Clara Vogt" in kinds[1][1]   # AutoScout24 has no users: the supervisors
+    log = intake_log_page(cur).rows.iloc[0]
+    assert (log["outcome"], log["lead_id"], log["source"], log["reason"]) == (
+        "created", result.lead_id, "AutoScout24", "new contact")
+
+
+def test_the_new_contact_is_validated_filed_and_searchable(cur, now, team):
+    result = intake_file(cur, now, "html_only.eml", corpus("html_only.eml"))
+    contact_id = cur.execute("SELECT contact_id FROM leads WHERE id = ?", [result.lead_id]).fetchall()[0][0]
+    found = contacts.search_contacts(cur, "söderberg").rows
+    assert list(found["id"]) == [contact_id]
+    assert contacts.get_contact(cur, contact_id).phone == "+49407654321"
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def three(cur, now):
+    """Three contacts, each findable by one rule only."""
+    make = lambda **f: contacts.create_contact(cur, now, contacts.ContactInput(**f)).id  # noqa: E731
+    return {"email": make(last_name="Erst", email="Nina.Neumann@Example.de"),
+            "phone": make(last_name="Zweit", phone="0171 5550001"),
+            "name": make(last_name="Neumann", postal_code="10115")}
+
+
+def contact_of(cur, result) -> int:
+    return cur.execute("SELECT contact_id FROM leads WHERE id = ?", [result.lead_id]).fetchall()[0][0]
+
+
+def test_matching_by_email_first_ignoring_letter_case(cur, now, team, three):
+    result = intake_file(cur, now, "a.xml", adf(email="nina.neumann@example.de", phone="0171 5550001", postal="10115"))
+    assert contact_of(cur, result) == three["email"] and result.reason == "contact found by e-mail"
+
+
+def test_then_by_normalised_phone(cur, now, team, three):
+    result = intake_file(cur, now, "b.xml", adf(email="other@example.de", phone="+49 171 555 0001", postal="10115"))
+    assert contact_of(cur, result) == three["phone"] and result.reason == "contact found by phone"
+
+
+def test_then_by_last_name_and_postal_code(cur, now, team, three):
+    result = intake_file(cur, now, "c.xml", adf(email="other@example.de", last="NEUMANN", postal="10115"))
+    assert contact_of(cur, result) == three["name"]
+    assert result.reason == "contact found by last name and postal code"
+
+
+def test_else_a_new_contact_and_deleted_contacts_never_match(cur, now, team, three, count):
+    contacts.delete_contact(cur, now, three["email"])
+    result = intake_file(cur, now, "d.xml", adf(email="nina.neumann@example.de", postal="99999"))
+    assert result.reason == "new contact" and contact_of(cur, result) not in three.values()
+    assert count("contacts") == 4
+
+
+def test_a_customer_writing_twice_in_one_batch_gets_one_contact(cur, now, team, count):
+    results = intake_many(cur, now, [("1.xml", adf(email="twice@example.de", provider="mobile.de")),
+                                     ("2.xml", adf(email="TWICE@example.de", provider="AutoScout24"))])
+    assert [r.outcome for r in results] == ["created", "created"]     # two sources: two leads
+    assert count("contacts") == 1 and results[1].reason == "contact found by e-mail"
+
+
+# --- resends and duplicates -------------------------------------------------------------------
+
+def test_the_same_external_id_adds_an_event_to_the_first_lead(cur, now, team, count, lead_of):
+    first = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
+    again = intake_file(cur, now + timedelta(hours=1), "resend_same_id.xml", corpus("resend_same_id.xml"))
+    assert (again.outcome, again.lead_id) == ("merged", first.lead_id)
+    assert count("leads") == 1
+    assert events_of(cur, first.lead_id)[-1] == (
+        "intake", "resent: the same request was taken in before (resend_same_id.xml)")
+    assert lead_of(first.lead_id)["last_activity_at"] == now + timedelta(hours=1)
+
+
+def test_the_same_email_message_uploaded_twice_is_a_resend(cur, now, team, count):
+    first = intake_file(cur, now, "direct_customer.eml", corpus("direct_customer.eml"))
+    again = intake_file(cur, now, "copy.eml", corpus("direct_customer.eml"))
+    assert (again.outcome, again.lead_id, count("leads")) == ("merged", first.lead_id, 1)
+
+
+def test_same_contact_and_source_with_an_open_lead_is_a_resend(cur, now, team, count):
+    first = intake_file(cur, now, "mobile_de.eml", corpus("mobile_de.eml"))
+    again = intake_file(cur, now, "duplicate_contact_source.eml", corpus("duplicate_contact_source.eml"))
+    assert (again.outcome, again.lead_id, count("leads")) == ("merged", first.lead_id, 1)
+    assert "open lead of this source" in again.reason
+
+
+def test_an_old_completed_or_other_source_lead_is_no_reason_to_merge(cur, now, seller, contact, make_lead):
+    email = contact.email
+    old = make_lead(seller, at=now - timedelta(days=31))
+    done = make_lead(seller)
+    sold = cur.execute("SELECT id FROM completion_reasons WHERE code = 'sold'").fetchall()[0][0]
+    leads.complete(cur, seller, now, done, sold)
+    result = intake_file(cur, now, "x.xml", adf(email=email, provider="mobile.de"))
+    assert result.outcome == "created" and result.lead_id not in (old, done)
+    other = intake_file(cur, now, "y.xml", adf(email=email, provider="AutoScout24"))
+    assert other.outcome == "created"
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+def test_unknown_senders_go_to_the_default_source_and_are_flagged(cur, now, team, source_ids, manager):
+    result = intake_file(cur, now, "direct_customer.eml", corpus("direct_customer.eml"))
+    assert (result.source_id, result.unknown_sender) == (source_ids["E-mail"], True)
+    routing.update_intake_settings(cur, manager, now, source_ids["Website form"], "")
+    routing.add_sender_source(cur, manager, now, "Ole.Brandt@example.de", source_ids["Phone"])
+    mapped = intake_file(cur, now, "again.eml", corpus("direct_customer.eml").replace(b"a1b2c3", b"zz"))
+    assert (mapped.source_id, mapped.unknown_sender) == (source_ids["Phone"], False)
+    other = intake_file(cur, now, "other.eml", corpus("direct_customer.eml").replace(b"ole.brandt", b"o.b"))
+    assert (other.source_id, other.unknown_sender) == (source_ids["Website form"], True)
+
+
+def test_marketplace_domains_and_provider_names_map_without_creating_sources(cur, now, team, source_ids):
+    before = len(sources.list_sources(cur, active_only=False))
+    by_sender = intake_file(cur, now, "autoscout24.eml", corpus("autoscout24.eml"))
+    by_provider = intake_file(cur, now, "p.xml", adf(email="p@example.de", provider="MOBILE.DE"))
+    unknown = intake_file(cur, now, "q.xml", adf(email="q@example.de", provider="Neues Portal"))
+    assert (by_sender.source_id, by_sender.unknown_sender) == (source_ids["AutoScout24"], False)
+    assert (by_provider.source_id, by_provider.unknown_sender) == (source_ids["mobile.de"], False)
+    assert (unknown.source_id, unknown.unknown_sender) == (source_ids["E-mail"], True)
+    assert len(sources.list_sources(cur, active_only=False)) == before
+
+
+def test_without_an_active_default_source_unknown_senders_are_rejected(cur, now, team, manager, source_ids, count):
+    sources.update_source(cur, manager, now, source_ids["E-mail"], active=False)
+    result = intake_file(cur, now, "direct_customer.eml", corpus("direct_customer.eml"))
+    assert result.outcome == "rejected" and "no active default source" in result.reason
+    assert count("leads") == 0
+
+
+# --- mail hooks and failures ------------------------------------------------------------------
+
+def test_new_leads_queue_the_autoresponder_and_every_message_a_forward(cur, now, team, manager):
+    settings.update_basic_settings(cur, manager, now, settings.BasicSettings(forwarding_target="crm@autohaus.example"))
+    created = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
+    merged = intake_file(cur, now, "resend_same_id.xml", corpus("resend_same_id.xml"))
+    intake_file(cur, now, "not_adf.xml", corpus("not_adf.xml"))
+    rows = cur.execute("SELECT kind, lead_id, recipient_email FROM outbox ORDER BY id").fetchall()
+    assert rows == [("autoresponder", created.lead_id, "Katharina.Vogelsang@example.de"),
+                    ("forward", created.lead_id, "crm@autohaus.example"),
+                    ("forward", merged.lead_id, "crm@autohaus.example")]
+
+
+def test_a_file_that_breaks_the_store_is_rejected_and_the_batch_goes_on(cur, now, team, monkeypatch, count):
+    from leadcore import autoresponder
+
+    real = autoresponder.queue_for_new_leads
+
+    def fragile(c, lead_ids, moment):
+        subjects = [r[0] for r in c.execute("SELECT subject FROM leads WHERE id IN (SELECT unnest(?::BIGINT[]))",
+                                            [lead_ids]).fetchall()]
+        if any("Service" in subject for subject in subjects):
+            raise RuntimeError("template exploded")
+        return real(c, lead_ids, moment)
+
+    monkeypatch.setattr(autoresponder, "queue_for_new_leads", fragile)
+    names = ["adf_complete.xml", "html_only.eml", "autoscout24.eml"]
+    results = intake_many(cur, now, [(n, corpus(n)) for n in names])
+    assert [r.outcome for r in results] == ["created", "rejected", "created"]
+    assert "could not be stored (RuntimeError)" in results[1].reason
+    assert count("leads") == 2 and count("intake_log") == 3
+
+
+def test_progress_is_reported_per_batch(cur, now, team):
+    seen = []
+    files = [(f"{i}.xml", adf(email=f"p{i}@example.de", ident=f"P{i}")) for i in range(5)]
+    intake_many(cur, now, files, progress=lambda fraction, message: seen.append((fraction, message)),
+                batch_size=2)
+    assert [f for f, _m in seen] == [0.4, 0.8, 1.0] and seen[-1][1] == "5 of 5 files taken in"
+
+
+def test_the_intake_log_pages_newest_first(cur, now, team):
+    intake_many(cur, now, [(f"{i}.xml", adf(email=f"l{i}@example.de", ident=f"L{i}")) for i in range(5)])
+    first = intake_log_page(cur, page_size=3)
+    second = intake_log_page(cur, after=first.next_after, page_size=3)
+    assert list(first.rows["file_name"]) == ["4.xml", "3.xml", "2.xml"]
+    assert list(second.rows["file_name"]) == ["1.xml", "0.xml"] and second.next_after is None
+    assert count_intake_log(cur) == 5 and count_intake_log(cur, "rejected") == 0
+
+
+def test_the_benchmark_mix_goes_through_on_a_copy(db_path, con, cur, now, team, count):
+    from leadcore import bench_intake
+
+    con.execute("CHECKPOINT")                 # the benchmark copies the file
+    lines: list[str] = []
+    rows = bench_intake.intake_rows(db_path, n=40, out=lines.append, now=now)
+    assert len(rows) == 5 and all(r[0].startswith("Intake") for r in rows)
+    assert rows[1][2] == "msgs/s" and rows[1][1] > 0 and rows[1][3] == "≥ 300"
+    assert "Intake of 40 messages" in lines[0]
+    assert count("leads") == 0                # the database it was given is left as it was
