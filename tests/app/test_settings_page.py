@@ -21,18 +21,10 @@ TABS = ["Basic settings", "Working hours", "Holidays", "Escalation times", "Sour
 NOT_ALLOWED = "Only managers and admins may change the settings."
 
 
-def _in_navigation(page: str) -> bool:
-    return page in (ROOT / "app.py").read_text(encoding="utf-8")
-
-
 @pytest.fixture
 def open_page(db_path, con, open_app):
     def start(user, page: str = SETTINGS) -> AppTest:
-        if _in_navigation(page):
-            return open_app(user, page=page)
-        at = AppTest.from_file(str(ROOT / page), default_timeout=30)
-        at.session_state["user_id"] = user.id
-        return at.run()
+        return open_app(user, page=page)
 
     return start
 
@@ -80,7 +72,6 @@ def test_other_roles_do_not_get_the_settings(by_role, open_page, role):
     assert not at.tabs and not at.button
 
 
-@pytest.mark.skipif(not _in_navigation(SETTINGS), reason="app.py does not list pages/settings.py yet")
 @pytest.mark.parametrize("role, listed", [("seller", False), ("supervisor", False), ("analyst", False),
                                           ("manager", True), ("admin", True)])
 def test_the_navigation_offers_settings_to_managers_and_admins_only(by_role, open_app, role, listed):

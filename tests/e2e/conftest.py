@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -136,24 +137,23 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"streamlit not healthy after {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("e2e")
-    db_path = folder / "leadcore.duckdb"
-    contact_ids = _seeded_database(db_path)
+@contextmanager
+def streamlit_server(db_path: Path, **env: str) -> Iterator[str]:
+    """`streamlit run app.py` on 127.0.0.1 over `db_path` with the pinned clock; yields its URL
+    once healthy and stops it afterwards. The database must not be open in this process."""
     port = _free_port()
-    env = dict(os.environ, LEADCORE_DB=str(db_path), LEADCORE_NOW=PINNED_NOW)
-    log = folder / "streamlit.log"
+    log = db_path.parent / f"streamlit-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=REPO, env=dict(os.environ, LEADCORE_DB=str(db_path), LEADCORE_NOW=PINNED_NOW, **env),
+            stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, log)
-        yield Server(url=url, db_path=db_path, contact_ids=contact_ids)
+        yield url
     finally:
         process.terminate()
         try:
@@ -161,6 +161,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    db_path = tmp_path_factory.mktemp("e2e") / "leadcore.duckdb"
+    contact_ids = _seeded_database(db_path)
+    with streamlit_server(db_path) as url:
+        yield Server(url=url, db_path=db_path, contact_ids=contact_ids)
 
 
 @pytest.fixture(scope="session")

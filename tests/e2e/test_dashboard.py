@@ -8,30 +8,23 @@ a child process before the server starts) instead of the session's seeded one; t
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
 
-REPO = Path(__file__).resolve().parents[2]
-PINNED_NOW = "2026-11-25T10:00:00+01:00"
+from tests.e2e.conftest import PINNED_NOW, REPO, Server, streamlit_server
+
 DEMO_LEADS = 3_000
 CHARTS = ("open", "escalated", "new", "response", "completions", "workload")
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif("pages/dashboard.py" not in (REPO / "app.py").read_text(encoding="utf-8"),
-                       reason="app.py's PAGES has no entry for pages/dashboard.py yet"),
-]
+pytestmark = pytest.mark.e2e
 
 _DEMO = """
 import sys
+from pathlib import Path
 from datetime import datetime
 from leadcore import db, demo
 con = db.connect(sys.argv[1])
@@ -40,48 +33,14 @@ con.close()
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A streamlit server on a demo database of DEMO_LEADS leads (the demo's accounts)."""
-    folder = tmp_path_factory.mktemp("e2e-dashboard")
-    db_path = folder / "demo.duckdb"
+    db_path = tmp_path_factory.mktemp("e2e-dashboard") / "demo.duckdb"
     subprocess.run([sys.executable, "-c", _DEMO, str(db_path), PINNED_NOW, str(DEMO_LEADS)], cwd=REPO,
                    check=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    port = _free_port()
-    log = folder / "streamlit.log"
-    env = dict(os.environ, LEADCORE_DB=str(db_path), LEADCORE_NOW=PINNED_NOW, LEADCORE_SCHEDULER="off")
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}") from None
-                time.sleep(0.1)
-        yield SimpleNamespace(url=url, db_path=db_path, contact_ids={})
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with streamlit_server(db_path, LEADCORE_SCHEDULER="off") as url:
+        yield Server(url=url, db_path=db_path)
 
 
 def _card(page, name: str):
