@@ -1,5 +1,5 @@
-"""The benchmark (not a test): how fast the Leads and Contacts reads, a lead creation and the
-Leads page are at 10,000 and 1,000,000 leads.
+"""The benchmark (not a test): how fast the Leads and Contacts reads, a lead creation, the
+escalation sweep, the Leads and Dashboard pages and the intake are at 10,000 and 1,000,000 leads.
 
     from leadcore import bench
     bench.run()                                   # sizes 10k and 1M, prints a Markdown table
@@ -360,4 +360,19 @@ def run(sizes: tuple[int, ...] = (10_000, 1_000_000), out: Callable[[str], None]
     for r in results:
         if r.get("error"):
             out(f"\nLeads page at {r['size']:,}: n/a ({r['error']})")
+    _intake_table(paths[sizes[-1]], out)
     return results
+
+
+def _intake_table(path: Path, out: Callable[[str], None]) -> None:
+    """Intake throughput into (a copy of) the largest database: its own units, its own table."""
+    from leadcore import bench_intake
+
+    out("")
+    rows = bench_intake.intake_rows(path, out=out)
+    out("")
+    out("| operation | value | unit | goal | ok? |")
+    out("|---|---:|---|---|---|")
+    for operation, value, unit, goal, met in rows:
+        verdict = "–" if met is None else ("yes" if met else "**NO**")
+        out(f"| {operation} | {value:,.1f} | {unit} | {goal or '–'} | {verdict} |")
