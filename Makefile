@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO_LEADS ?= 20000
 PORT   ?= 8501
+# Only this machine by default; ADDRESS=0.0.0.0 serves the dealership's network.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test test-unit test-app test-e2e bench demo init browser messages clean-db
 
@@ -20,7 +22,7 @@ demo: init
 	$(PY) -m leadcore demo --if-empty --leads $(DEMO_LEADS)
 
 run: demo
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 # The browser tests drive Debian's Chromium; install it once when it is missing.
 browser:
