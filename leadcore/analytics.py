@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 
 import duckdb
 import pandas as pd
@@ -22,15 +21,16 @@ from leadcore.i18n import _
 from leadcore.lead_list import escalation_level_sql, traffic_light_sql
 from leadcore.users import User
 from leadcore.visibility import lead_predicate
+from leadcore.working_calendar import DAY_US, calendar_cte, local_date, worked_until
 
 __all__ = [
     "DASHBOARD_ROLES", "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",
     "preset_period", "locations", "bucket_of", "by_source_table", "key_figures", "open_by_source_light",
     "escalated_by_source_level", "new_leads", "response_times", "completions", "workload", "dashboard",
+    "Scope", "scope", "open_snapshot", "new_per_bucket", "response_table", "completion_table",
 ]
 
 UTC = timezone.utc
-_DAY_US = 86_400_000_000
 _HOUR_US = 3_600_000_000
 WEEKLY_AFTER_DAYS = 60            # longer periods show new leads per week, not per day
 PRESETS = ("today", "7 days", "30 days", "this quarter", "custom")
@@ -91,7 +91,7 @@ def _query(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFra
 
 
 @dataclass(frozen=True)
-class _Scope:
+class Scope:
     """What every dashboard query shares, read once per call: the cursor, the WHERE over
     `leads l` (visibility, location, sources, lead types; not the period), its parameters
     (with $now and the period as $from_at / $to_at), the period as UTC instants and the rules."""
@@ -104,7 +104,7 @@ class _Scope:
     weekly: bool
 
 
-def _scope(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: DashboardFilter) -> _Scope:
+def scope(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: DashboardFilter) -> Scope:
     visible, params = lead_predicate(cur, user, now, alias="l")
     parts = [visible]
     if f.location:
@@ -120,105 +120,14 @@ def _scope(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Dashboa
     # The period in local days: from its first local midnight to the one after its last day.
     start = datetime.combine(f.period_from, time(0), tzinfo=rules.tz).astimezone(UTC)
     end = datetime.combine(f.period_to + timedelta(days=1), time(0), tzinfo=rules.tz).astimezone(UTC)
-    return _Scope(cur, " AND ".join(f"({p})" for p in parts),
+    return Scope(cur, " AND ".join(f"({p})" for p in parts),
                   dict(params, now=now, from_at=start, to_at=end), start, end, rules,
                   bucket_of(f) == "week")
 
 
-def _epoch_us(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+# --- the aggregate queries: one scan each (public so leadcore.bench_dashboard can time them) ----
 
-
-# --- the working calendar in SQL ----------------------------------------------------------------
-#
-# W(t) = working time from the calendar's first day up to instant t. Then the working time
-# between a and b is W(b) - W(a) (zero when b <= a), exactly duetime.working_time_between.
-# Per UTC day the table holds W at its midnight (`cum`) and the at most two pieces of working
-# windows inside it (a local date's window can cross a UTC midnight, so one UTC day can hold the
-# end of one window and the start of the next). A row finds its day with an equi-join on
-# epoch_us // day, which DuckDB does as a hash join: much faster than an ASOF join at 10M rows.
-# The same table carries the local UTC offset (and the moment it changes on a DST day), so local
-# dates are computed without per-row time-zone conversion.
-
-def _offset_us(tz, us: int) -> int:
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
-    return moment.astimezone(tz).utcoffset() // timedelta(microseconds=1)
-
-
-def _switch_us(tz, start: int, end: int) -> int:
-    """The first microsecond in [start, end) whose offset differs from start's (transitions are
-    on whole seconds), or end when the offset stays."""
-    first = _offset_us(tz, start)
-    if _offset_us(tz, end - 1) == first:
-        return end
-    lo, hi = start // 1_000_000, (end - 1) // 1_000_000          # seconds
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _offset_us(tz, mid * 1_000_000) == first:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo * 1_000_000
-
-
-@lru_cache(maxsize=32)
-def _calendar(s: duetime.DueSettings, first_day: int, last_day: int) -> dict[str, list[int]]:
-    """Columns of the per-UTC-day table for UTC day numbers first_day..last_day."""
-    days = range(first_day, last_day + 1)
-    pieces: dict[int, list[tuple[int, int]]] = {d: [] for d in days}
-    # duetime's own window per local date: the same rule (hours, holidays, DST) as the due times.
-    windows = duetime._calendar(s)
-    first_local = date(1970, 1, 1) + timedelta(days=first_day - 1)
-    for ordinal in range(first_local.toordinal(), first_local.toordinal() + len(days) + 3):
-        window = windows.window(ordinal)
-        if window is None:
-            continue
-        start, end = _epoch_us(window[0]), _epoch_us(window[1])
-        while start < end:                                  # split at UTC midnights
-            day = start // _DAY_US
-            piece_end = min(end, (day + 1) * _DAY_US)
-            if day in pieces:
-                pieces[day].append((start, piece_end - start))
-            start = piece_end
-    table: dict[str, list[int]] = {k: [] for k in
-                                   ("day", "cum", "s1", "l1", "s2", "l2", "off1", "switch", "off2")}
-    cum = 0
-    for day in days:
-        found = sorted(pieces[day]) + [(0, 0), (0, 0)]
-        if len(found) > 4:
-            raise ValueError("more than two working windows in one UTC day")
-        midnight, next_midnight = day * _DAY_US, (day + 1) * _DAY_US
-        switch = _switch_us(s.tz, midnight, next_midnight)
-        row = {"day": day, "cum": cum, "s1": found[0][0], "l1": found[0][1], "s2": found[1][0],
-               "l2": found[1][1], "off1": _offset_us(s.tz, midnight), "switch": switch,
-               "off2": _offset_us(s.tz, next_midnight - 1)}
-        for key, value in row.items():
-            table[key].append(value)
-        cum += found[0][1] + found[1][1]
-    return table
-
-
-def _calendar_cte(rules: duetime.DueSettings, first: datetime, last: datetime) -> tuple[str, dict]:
-    """`cal` CTE covering the UTC days of [first, last] (plus one either side)."""
-    table = _calendar(rules, _epoch_us(first) // _DAY_US - 1, _epoch_us(last) // _DAY_US + 1)
-    columns = ", ".join(f"unnest($cal_{k}::BIGINT[]) AS {k}" for k in table)
-    return f"cal AS (SELECT {columns})", {f"cal_{k}": v for k, v in table.items()}
-
-
-def _worked_until(us: str, c: str) -> str:
-    """SQL for W(t) of the instant `us` (epoch microseconds) on its calendar row `c`."""
-    return (f"({c}.cum + least(greatest({us} - {c}.s1, 0), {c}.l1)"
-            f" + least(greatest({us} - {c}.s2, 0), {c}.l2))")
-
-
-def _local_date(us: str, c: str) -> str:
-    return (f"(DATE '1970-01-01' + CAST(({us} + CASE WHEN {us} < {c}.switch THEN {c}.off1"
-            f" ELSE {c}.off2 END) // {_DAY_US} AS INTEGER))")
-
-
-# --- the queries -----------------------------------------------------------------------------
-
-def _open_snapshot(q: _Scope) -> pd.DataFrame:
+def open_snapshot(q: Scope) -> pd.DataFrame:
     """Open leads now, counted per source, editor, traffic light and escalation level (one scan
     for the key figures, the two open-lead charts and the workload)."""
     return _query(q.cur, f"""
@@ -234,14 +143,14 @@ def _open_snapshot(q: _Scope) -> pd.DataFrame:
         """, q.params)
 
 
-def _new_per_bucket(q: _Scope) -> pd.DataFrame:
-    cal, cal_params = _calendar_cte(q.rules, q.start, q.end)
-    day = _local_date("epoch_us(l.arrived_at)", "c")
+def new_per_bucket(q: Scope) -> pd.DataFrame:
+    cal, cal_params = calendar_cte(q.rules, q.start, q.end)
+    day = local_date("epoch_us(l.arrived_at)", "c")
     bucket = f"date_trunc('week', {day})::DATE" if q.weekly else day
     return _query(q.cur, f"""
         WITH {cal}, a AS (
             SELECT l.source_id, {bucket} AS period_start, count(*) AS leads
-            FROM leads l JOIN cal c ON c.day = epoch_us(l.arrived_at) // {_DAY_US}
+            FROM leads l JOIN cal c ON c.day = epoch_us(l.arrived_at) // {DAY_US}
             WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
             GROUP BY ALL)
         SELECT a.period_start, s.name AS source, s.position AS source_position, a.leads
@@ -250,7 +159,7 @@ def _new_per_bucket(q: _Scope) -> pd.DataFrame:
         """, dict(q.params, **cal_params))
 
 
-def _response_table(q: _Scope) -> pd.DataFrame:
+def response_table(q: Scope) -> pd.DataFrame:
     """Per source, and for all sources together (source NULL): median and p90 working hours
     from arrival to first response, over the leads that arrived in the period and were worked."""
     latest = _query(q.cur, f"""
@@ -258,16 +167,16 @@ def _response_table(q: _Scope) -> pd.DataFrame:
         WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
         """, q.params)["latest"].iloc[0]
     # The calendar covers the period and the latest first response of its leads.
-    cal, cal_params = _calendar_cte(q.rules, q.start, q.end if pd.isna(latest) else
+    cal, cal_params = calendar_cte(q.rules, q.start, q.end if pd.isna(latest) else
                                     max(q.end, latest.to_pydatetime()))
-    worked = (f"greatest({_worked_until('epoch_us(l.first_response_at)', 'cb')}"
-              f" - {_worked_until('epoch_us(l.arrived_at)', 'ca')}, 0)")
+    worked = (f"greatest({worked_until('epoch_us(l.first_response_at)', 'cb')}"
+              f" - {worked_until('epoch_us(l.arrived_at)', 'ca')}, 0)")
     return _query(q.cur, f"""
         WITH {cal}, r AS (
             SELECT l.source_id, {worked} AS worked_us
             FROM leads l
-            JOIN cal ca ON ca.day = epoch_us(l.arrived_at) // {_DAY_US}
-            JOIN cal cb ON cb.day = epoch_us(l.first_response_at) // {_DAY_US}
+            JOIN cal ca ON ca.day = epoch_us(l.arrived_at) // {DAY_US}
+            JOIN cal cb ON cb.day = epoch_us(l.first_response_at) // {DAY_US}
             WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
               AND l.first_response_at IS NOT NULL),
         g AS (
@@ -280,7 +189,7 @@ def _response_table(q: _Scope) -> pd.DataFrame:
         """, dict(q.params, **cal_params))
 
 
-def _completion_table(q: _Scope) -> pd.DataFrame:
+def completion_table(q: Scope) -> pd.DataFrame:
     return _query(q.cur, f"""
         WITH a AS (
             SELECT l.source_id, l.completion_reason_id, count(*) AS leads
@@ -416,39 +325,39 @@ def _figures(snapshot: pd.DataFrame, new: pd.DataFrame, responses: pd.DataFrame,
 # --- public read models: each (cur, user, now, filter), the picked source included ---------------
 
 def key_figures(cur, user: User, now: datetime, f: DashboardFilter) -> KeyFigures:
-    q = _scope(cur, user, now, f)
-    return _figures(_picked(_open_snapshot(q), f), _picked(_new_per_bucket(q), f), _response_table(q),
-                    _picked(_completion_table(q), f), f)
+    q = scope(cur, user, now, f)
+    return _figures(_picked(open_snapshot(q), f), _picked(new_per_bucket(q), f), response_table(q),
+                    _picked(completion_table(q), f), f)
 
 
 def open_by_source_light(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
     """source, traffic_light ('on time' / 'due soon' / 'overdue'), leads: open leads now."""
-    return _open_by_light(_picked(_open_snapshot(_scope(cur, user, now, f)), f))
+    return _open_by_light(_picked(open_snapshot(scope(cur, user, now, f)), f))
 
 
 def escalated_by_source_level(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
     """source, escalation_level (1 at the seller, 2 at the supervisor), leads."""
-    return _escalated(_picked(_open_snapshot(_scope(cur, user, now, f)), f))
+    return _escalated(_picked(open_snapshot(scope(cur, user, now, f)), f))
 
 
 def new_leads(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
     """period_start (local day, or Monday of the week: see bucket_of), source, leads."""
-    return _new(_picked(_new_per_bucket(_scope(cur, user, now, f)), f))
+    return _new(_picked(new_per_bucket(scope(cur, user, now, f)), f))
 
 
 def response_times(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
     """source, median_hours, p90_hours (working hours from arrival to first response), leads."""
-    return _picked(_responses(_response_table(_scope(cur, user, now, f))), f)
+    return _picked(_responses(response_table(scope(cur, user, now, f))), f)
 
 
 def completions(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
     """source, reason, outcome (won/lost/neutral), leads: completed in the period."""
-    return _completions(_picked(_completion_table(_scope(cur, user, now, f)), f))
+    return _completions(_picked(completion_table(scope(cur, user, now, f)), f))
 
 
 def workload(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
     """editor, open, overdue: open leads per editor now, most overdue first."""
-    return _workload(_picked(_open_snapshot(_scope(cur, user, now, f)), f))
+    return _workload(_picked(open_snapshot(scope(cur, user, now, f)), f))
 
 
 @dataclass(frozen=True)
@@ -470,9 +379,9 @@ def dashboard(cur, user: User, now: datetime, f: DashboardFilter) -> Dashboard:
     every source and only highlight a picked one; the key figures, new leads and the workload
     are filtered to it.
     """
-    q = _scope(cur, user, now, f)          # the SQL never filters by the picked source
-    snapshot, new = _open_snapshot(q), _new_per_bucket(q)
-    responses, completed = _response_table(q), _completion_table(q)
+    q = scope(cur, user, now, f)          # the SQL never filters by the picked source
+    snapshot, new = open_snapshot(q), new_per_bucket(q)
+    responses, completed = response_table(q), completion_table(q)
     return Dashboard(
         figures=_figures(_picked(snapshot, f), _picked(new, f), responses, _picked(completed, f), f),
         open_by_light=_open_by_light(snapshot),

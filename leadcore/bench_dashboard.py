@@ -86,12 +86,12 @@ def dashboard_rows(db_path: str | Path, runs: int = 15,
     leads = cur.execute("SELECT count(*) FROM leads").fetchall()[0][0]
     quarter = analytics.DashboardFilter(*analytics.preset_period("this quarter", NOW.date()))
     picked = analytics.DashboardFilter(f.period_from, f.period_to, picked_source="mobile.de")
-    scope = analytics._scope(cur, user, NOW, f)
+    scope = analytics.scope(cur, user, NOW, f)
     steps: list[tuple[str, Callable[[], object], float | None]] = [
-        ("open leads snapshot (light, level, editor)", lambda: analytics._open_snapshot(scope), None),
-        ("new leads per day", lambda: analytics._new_per_bucket(scope), None),
-        ("first response, working hours", lambda: analytics._response_table(scope), None),
-        ("completions by reason", lambda: analytics._completion_table(scope), None),
+        ("open leads snapshot (light, level, editor)", lambda: analytics.open_snapshot(scope), None),
+        ("new leads per day", lambda: analytics.new_per_bucket(scope), None),
+        ("first response, working hours", lambda: analytics.response_table(scope), None),
+        ("completions by reason", lambda: analytics.completion_table(scope), None),
         ("Dashboard queries, 30 days", lambda: analytics.dashboard(cur, user, NOW, f), query_goal_ms(leads)),
         ("Dashboard queries, 30 days, source picked",
          lambda: analytics.dashboard(cur, user, NOW, picked), query_goal_ms(leads)),

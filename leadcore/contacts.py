@@ -128,7 +128,7 @@ def sort_key(text: str) -> str:
     return "".join(ch for ch in folded if not unicodedata.combining(ch))
 
 
-def _sort_name(c: ContactInput) -> str:
+def sort_name(c: ContactInput) -> str:
     return sort_key(f"{c.last_name or c.company}, {c.first_name}")
 
 
@@ -165,7 +165,7 @@ def create_contact(cur: duckdb.DuckDBPyConnection, now: datetime, data: ContactI
         contact_id = c.execute(
             f"INSERT INTO contacts ({', '.join(_FIELDS)}, sort_name, created_at, updated_at)"
             f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))}) RETURNING id",
-            [*asdict(clean).values(), _sort_name(clean), now, now],
+            [*asdict(clean).values(), sort_name(clean), now, now],
         ).fetchall()[0][0]
         refresh_search_text(c, [contact_id])
         return contact_id
@@ -182,7 +182,7 @@ def update_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: in
     def work(c: duckdb.DuckDBPyConnection) -> None:
         c.execute(
             f"UPDATE contacts SET {assignments}, sort_name = ?, updated_at = ? WHERE id = ?",
-            [*asdict(clean).values(), _sort_name(clean), now, contact_id],
+            [*asdict(clean).values(), sort_name(clean), now, contact_id],
         )
         refresh_search_text(c, [contact_id])
 

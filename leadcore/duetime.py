@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "ON_TIME", "DUE_SOON", "OVERDUE", "DueSettings", "DEFAULT_SETTINGS", "DueTimes",
     "is_working_time", "next_working_start", "add_working_time", "working_time_between",
-    "due_times", "traffic_light", "escalation_level",
+    "working_window", "due_times", "traffic_light", "escalation_level",
 ]
 
 ON_TIME, DUE_SOON, OVERDUE = "on time", "due soon", "overdue"   # traffic-light words (shown in the UI as is)
@@ -116,6 +116,12 @@ class _Calendar:
 @lru_cache(maxsize=64)
 def _calendar(s: DueSettings) -> _Calendar:
     return _Calendar(s)
+
+
+def working_window(day: date, s: DueSettings) -> tuple[datetime, datetime] | None:
+    """UTC opening and closing of local date `day`'s working window; None when the dealership is
+    closed that day (closed weekday, holiday, or a window lost to the DST jump)."""
+    return _calendar(s).window(day.toordinal())
 
 
 def _aware(moment: datetime, name: str) -> datetime:

@@ -1,56 +1,37 @@
-"""Explore: documented datasets (the explore_* views), filtered / grouped queries built from
-the catalogue, CSV and Parquet exports, and the read-only SQL box.
+"""Explore: the catalogue of documented datasets (the explore_* views) and the filtered /
+grouped queries built from it.
 
 Column names reach SQL only after they were found in CATALOGUE; values always travel as
-parameters. The SQL box accepts one SELECT over the documented views (checked with sqlglot and
-again on DuckDB's own parse tree), runs it on its own cursor inside a read-only transaction
-that is rolled back, caps the rows and interrupts it after a few seconds.
+parameters. Every read (the builder's and leadcore.explore_sql's SQL box) goes through
+leadcore.read_only; exports live in leadcore.exports.
 """
 from __future__ import annotations
 
-import io
-import json
-import logging
 import re
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-import sqlglot
-from sqlglot import exp
-
-# sqlglot logs a warning for every statement it can only read as a plain command (LOAD, CALL):
-# those are refused anyway, the log line is noise.
-logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 from leadcore import duetime, settings
 from leadcore.errors import LeadcoreError, PermissionDenied
 from leadcore.i18n import N_, _
 from leadcore.lead_list import escalation_level_sql, traffic_light_sql
 from leadcore.leads import LEAD_TYPES
+from leadcore.read_only import execute_read_only
 from leadcore.users import User
 
 ROW_CAP = 10_000
-TIMEOUT_S = 5.0              # the SQL box
 BUILDER_TIMEOUT_S = 20.0     # the builder's own queries: bounded, but a year of 10M leads takes a while
 MAX_GROUPS = 3
 AGGREGATES = ("count", "sum", "mean", "median", "min", "max")
 _SQL_AGGREGATE = {"sum": "sum", "mean": "avg", "median": "median", "min": "min", "max": "max"}
 EXPLORER_ROLES = ("analyst", "manager", "admin")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class QueryRefused(LeadcoreError):
     """The SQL box will not run this text; the message says why."""
-
-
-class QueryFailed(LeadcoreError):
-    """The query ran and DuckDB stopped it: an error in it, or it took too long."""
 
 
 # --- the catalogue -------------------------------------------------------------------------------
@@ -219,34 +200,6 @@ def view_columns(d: Dataset) -> list[str]:
     return [c.name for c in d.columns if c.name not in _COMPUTED.get(d.name, ())]
 
 
-# --- guarded execution: own cursor, read-only transaction, timeout -----------------------------
-
-def _execute(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None,
-             timeout: float = TIMEOUT_S) -> pd.DataFrame:
-    """Run one read on a cursor of its own (an interrupt hits nothing else), in a read-only
-    transaction that is rolled back, stopped after `timeout` seconds."""
-    box = cur.cursor()
-    timer = threading.Timer(timeout, box.interrupt)
-    try:
-        box.execute("SET python_enable_replacements = false")   # no Python variables as tables
-        box.execute("BEGIN TRANSACTION READ ONLY")
-        timer.start()
-        try:
-            return box.execute(sql, params or {}).df()
-        except duckdb.InterruptException:
-            raise QueryFailed(_("The query took longer than {s:g} seconds and was stopped. "
-                                "Filter or group more, or ask for fewer rows.").format(s=timeout)) from None
-        except duckdb.Error as error:
-            raise QueryFailed(_("The query failed: {error}").format(error=str(error).strip())) from None
-    finally:
-        timer.cancel()
-        try:
-            box.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
-        box.close()
-
-
 # --- the builder -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -396,7 +349,7 @@ def run_query(cur, user: User, now: datetime, q: ExploreQuery,
               timeout: float = BUILDER_TIMEOUT_S) -> ExploreResult:
     require_explorer(user)
     sql, params = build_sql(cur, q)
-    frame = _execute(cur, sql, _with_now(sql, params, now), timeout)
+    frame = execute_read_only(cur, sql, _with_now(sql, params, now), timeout)
     return ExploreResult(frame.head(ROW_CAP), len(frame) > ROW_CAP)
 
 
@@ -406,7 +359,7 @@ def count_rows(cur, user: User, now: datetime, q: ExploreQuery, timeout: float =
     d = dataset(q.dataset)
     where, params = _where(cur, d, q.conditions)
     sql = f"SELECT count(*) AS n FROM {_from(d)} d WHERE {where}"
-    return int(_execute(cur, sql, _with_now(sql, params, now), timeout)["n"].iloc[0])
+    return int(execute_read_only(cur, sql, _with_now(sql, params, now), timeout)["n"].iloc[0])
 
 
 def choices(cur, user: User, now: datetime, dataset_name: str, column: str, limit: int = 200) -> list:
@@ -419,7 +372,7 @@ def choices(cur, user: User, now: datetime, dataset_name: str, column: str, limi
     if col.choices == _DISTINCT:
         sql = (f"SELECT DISTINCT d.{_ident(col.name)} AS v FROM {_from(d)} d"
                f" WHERE d.{_ident(col.name)} IS NOT NULL ORDER BY 1 LIMIT {int(limit)}")
-        return _execute(cur, sql, _with_now(sql, {}, now), BUILDER_TIMEOUT_S)["v"].tolist()
+        return execute_read_only(cur, sql, _with_now(sql, {}, now), BUILDER_TIMEOUT_S)["v"].tolist()
     if isinstance(col.choices, str):
         return [r[0] for r in cur.execute(col.choices).fetchall()]
     return []
@@ -432,176 +385,3 @@ def localise(frame: pd.DataFrame, tz: ZoneInfo) -> pd.DataFrame:
         if isinstance(out[name].dtype, pd.DatetimeTZDtype):
             out[name] = out[name].dt.tz_convert(tz)
     return out
-
-
-# --- exports ------------------------------------------------------------------------------------------
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells a spreadsheet would run as a formula get a leading single quote; numbers,
-    dates and missing values stay as they are."""
-    out = frame.copy()
-    for name in out.columns:
-        column = out[name]
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
-            continue
-        if column.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS)).any():
-            out[name] = column.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS)
-                                   else v).astype(object)
-    return out
-
-
-def to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV as RFC 4180 has it (CRLF line ends, so a cell holding a CR or LF is quoted), in UTF-8
-    with a byte-order mark so spreadsheet programs read umlauts right."""
-    return neutralise(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-
-
-def to_parquet(frame: pd.DataFrame) -> bytes:
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # Mixed types in one column (possible from the SQL box): write those columns as text.
-        mixed = {n: frame[n].map(lambda v: None if v is None or v is pd.NA else str(v))
-                 for n in frame.columns if frame[n].dtype == object}
-        table = pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer)
-    return buffer.getvalue()
-
-
-# --- the SQL box ------------------------------------------------------------------------------------
-
-SQL_MAX_CHARS = 20_000
-# Functions that read files, the catalogue or settings, or change state (sequences, checkpoints).
-_DENIED_FUNCTIONS = re.compile(
-    r"^(read_\w+|glob|query|query_table|pragma_\w*|duckdb_\w+|sqlite_\w+|pg_\w+|parquet_\w+|"
-    r"current_setting|getenv|nextval|currval|setval|checkpoint|force_checkpoint|"
-    r"json_execute_serialized_sql|sql_auto_complete|which_secret|load_aws_credentials|"
-    r"iceberg_\w+|delta_\w+|icu_\w+|enable_\w+|disable_\w+)$", re.IGNORECASE)
-
-
-def _refuse(message: str) -> QueryRefused:
-    return QueryRefused(message)
-
-
-def _no_table_functions() -> str:
-    return _("Table functions (read_csv, range, unnest...) are not allowed in FROM; query the "
-             "views: {views}.").format(views=", ".join(sorted(VIEWS)))
-
-
-def _catalogue_names(cur) -> set[str]:
-    rows = cur.execute("SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
-                       " UNION SELECT sequence_name FROM duckdb_sequences()").fetchall()
-    return {r[0].lower() for r in rows}
-
-
-def _check_tree(tree: exp.Expression, catalogue: set[str]) -> None:
-    """sqlglot's reading: one SELECT, every table a documented view or a CTE of the query."""
-    if not isinstance(tree, (exp.Select, exp.SetOperation)):
-        raise _refuse(_("Only a SELECT (or WITH ... SELECT) query is allowed here."))
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    clash = sorted(ctes & (catalogue - VIEWS))
-    if clash:
-        raise _refuse(_("Name your WITH query differently: {name} is a table of the database.")
-                      .format(name=clash[0]))
-    for node in tree.walk():
-        if isinstance(node, exp.Into):
-            raise _refuse(_("SELECT ... INTO would create a table; only reading is allowed."))
-        if isinstance(node, exp.Table):
-            if not isinstance(node.this, exp.Identifier):
-                raise _refuse(_no_table_functions())
-            if node.db or node.catalog:
-                raise _refuse(_("Use the view names without a schema: {views}.").format(
-                    views=", ".join(sorted(VIEWS))))
-            if node.name.lower() not in VIEWS | ctes:
-                raise _refuse(_("{name} is not one of the documented views ({views}).").format(
-                    name=node.name, views=", ".join(sorted(VIEWS))))
-        elif isinstance(node, (exp.Func, exp.Anonymous)):
-            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
-            if _DENIED_FUNCTIONS.match(name or ""):
-                raise _refuse(_("The function {name} is not allowed here.").format(name=name.lower()))
-
-
-def _capped(tree: exp.Expression, cap: int) -> exp.Expression:
-    """The query with LIMIT cap + 1 (or its own smaller literal LIMIT)."""
-    limit = tree.args.get("limit")
-    if isinstance(tree, exp.Select) and limit is not None:
-        value = limit.expression
-        if isinstance(value, exp.Literal) and value.is_int and int(value.this) <= cap + 1:
-            return tree
-    if limit is None and not tree.args.get("offset"):
-        tree.set("limit", exp.Limit(expression=exp.Literal.number(cap + 1)))
-        return tree
-    return exp.select("*").from_(tree.subquery("capped")).limit(cap + 1)
-
-
-def _duckdb_walk(node, found: dict) -> None:
-    if isinstance(node, dict):
-        kind = node.get("type")
-        if kind == "BASE_TABLE":
-            found["tables"].append((node.get("catalog_name"), node.get("schema_name"), node.get("table_name")))
-        elif kind == "TABLE_FUNCTION":
-            found["table_functions"] += 1
-        if node.get("class") == "FUNCTION":
-            found["functions"].append(node.get("function_name", ""))
-        cte_map = node.get("cte_map")
-        if isinstance(cte_map, dict):
-            found["ctes"].extend(entry.get("key", "") for entry in cte_map.get("map", []))
-        for value in node.values():
-            _duckdb_walk(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _duckdb_walk(value, found)
-
-
-def _check_with_duckdb(cur, sql: str) -> None:
-    """DuckDB's own reading of the text we will run: one SELECT over views and CTEs only."""
-    try:
-        statements = cur.extract_statements(sql)
-    except duckdb.Error as error:
-        raise _refuse(_("The query could not be read: {error}").format(error=str(error).strip())) from None
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise _refuse(_("Only a single SELECT query is allowed here."))
-    tree = json.loads(cur.execute("SELECT json_serialize_sql($q)", {"q": sql}).fetchall()[0][0])
-    if tree.get("error"):
-        raise _refuse(_("The query could not be read: {error}").format(error=tree.get("error_message", "")))
-    found = {"tables": [], "functions": [], "ctes": [], "table_functions": 0}
-    _duckdb_walk(tree["statements"], found)
-    if found["table_functions"]:
-        raise _refuse(_no_table_functions())
-    allowed = VIEWS | {c.lower() for c in found["ctes"]}
-    for catalog, schema, table in found["tables"]:
-        if catalog or schema or table.lower() not in allowed:
-            raise _refuse(_("{name} is not one of the documented views ({views}).").format(
-                name=table, views=", ".join(sorted(VIEWS))))
-    for name in found["functions"]:
-        if _DENIED_FUNCTIONS.match(name):
-            raise _refuse(_("The function {name} is not allowed here.").format(name=name))
-
-
-def check_sql(cur, text: str, cap: int = ROW_CAP) -> str:
-    """The SQL that will run for `text` (capped at cap + 1 rows), or QueryRefused saying why."""
-    if not text or not text.strip():
-        raise _refuse(_("Type a SELECT query over the documented views."))
-    if len(text) > SQL_MAX_CHARS:
-        raise _refuse(_("The query is longer than {n} characters.").format(n=f"{SQL_MAX_CHARS:,}"))
-    try:
-        trees = [t for t in sqlglot.parse(text, read="duckdb") if t is not None]
-    except sqlglot.errors.SqlglotError as error:
-        first = str(error).splitlines()[0] if str(error) else ""
-        raise _refuse(_("The query could not be read: {error}").format(error=first)) from None
-    if len(trees) != 1:
-        raise _refuse(_("Only one statement at a time, please (found {n}).").format(n=len(trees)))
-    _check_tree(trees[0], _catalogue_names(cur))
-    sql = _capped(trees[0], cap).sql(dialect="duckdb", comments=False)
-    _check_with_duckdb(cur, sql)
-    return sql
-
-
-def run_sql(cur, user: User, text: str, cap: int = ROW_CAP, timeout: float = TIMEOUT_S) -> ExploreResult:
-    """Run the SQL box's text: refused (QueryRefused) unless one SELECT over the explore views;
-    at most `cap` rows; stopped after `timeout` seconds (QueryFailed)."""
-    require_explorer(user)
-    sql = check_sql(cur, text, cap)
-    frame = _execute(cur, sql, None, timeout)
-    return ExploreResult(frame.head(cap), len(frame) > cap)

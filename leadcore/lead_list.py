@@ -181,7 +181,7 @@ class LeadDetail:
     completion_reason: str | None
 
 
-def _require_visible(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
+def require_visible(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
                      now: datetime | None) -> None:
     if not check_lead(cur, user, lead_id, now):
         if cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall():
@@ -191,7 +191,7 @@ def _require_visible(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
 
 def get_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int) -> LeadDetail:
     """The lead as its detail view shows it; PermissionDenied for a lead the user may not see."""
-    _require_visible(cur, user, lead_id, now)
+    require_visible(cur, user, lead_id, now)
     row = cur.execute(
         """
         SELECT l.contact_id, s.name, l.lead_type, l.subject, coalesce(l.note, ''), l.editor_id,
@@ -231,7 +231,7 @@ def _contact_even_if_deleted(cur: duckdb.DuckDBPyConnection, contact_id: int) ->
 def timeline(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
              now: datetime | None = None) -> pd.DataFrame:
     """Every event of the lead, newest first: when, who, what."""
-    _require_visible(cur, user, lead_id, now)
+    require_visible(cur, user, lead_id, now)
     return cur.execute(
         """
         SELECT e.happened_at, coalesce(u.full_name, 'leadcore') AS who, e.kind, e.detail

@@ -25,7 +25,7 @@ BODY_LIMIT = leads.NOTE_LIMIT
 def preview_message(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int, subject: str,
                     body_html: str) -> mail_render.RenderedMail:
     """The message as the customer will see it (the user must be allowed to write it)."""
-    lead = leads._lead_for_write(cur, user, lead_id, now)
+    lead = leads.lead_for_write(cur, user, lead_id, now)
     context, _recipient = mail_render.lead_context(cur, lead_id, seller=user)
     try:
         return mail_render.render_message(mail_templates.template_for(cur, lead.source_id), subject,
@@ -37,19 +37,19 @@ def preview_message(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, l
 def queue_message(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int, subject: str,
                   body_html: str, resubmission_at: datetime | None = None) -> int:
     """Queue the message to the lead's contact and record it as working the lead; returns the outbox id."""
-    lead = leads._lead_for_write(cur, user, lead_id, now)
-    leads._require_open(lead)
+    lead = leads.lead_for_write(cur, user, lead_id, now)
+    leads.require_open(lead)
     context, recipient = mail_render.lead_context(cur, lead_id, seller=user)
     errors: list[ValidationError] = []
     if not recipient.email:
         errors.append(ValidationError("recipient", _(
             "This customer has no e-mail address; add one to the contact first.")))
-    leads._check_text(errors, subject, None)
+    leads.check_text(errors, subject, None)
     if not (body_html or "").strip():
         errors.append(ValidationError("body", _("Message is required.")))
     elif len(body_html) > BODY_LIMIT:
         errors.append(ValidationError("body", _("Message can have at most {n} characters.").format(n=f"{BODY_LIMIT:,}")))
-    leads._check_resubmission(errors, resubmission_at, now)
+    leads.check_resubmission(errors, resubmission_at, now)
     mail = None
     if not errors:
         try:
@@ -69,9 +69,9 @@ def queue_message(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lea
         c.execute(
             "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
             " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *leads._due_columns(c, lead.arrived_at, resubmission_at, lead.source_id),
+            [resubmission_at, *leads.due_columns(c, lead.arrived_at, resubmission_at, lead.source_id),
              now, now, lead_id])
-        leads._event(c, lead_id, now, user, "message", detail)
+        leads.append_event(c, lead_id, now, user, "message", detail)
         return outbox.queue(c, now, outbox.OutgoingMail(
             kind="message", recipient_email=recipient.email, recipient_name=recipient.name, subject=mail.subject,
             body_text=mail.text, body_html=mail.html, lead_id=lead_id, reply_to=user.email or None,

@@ -41,7 +41,7 @@ class LeadInput:
     resubmission_at: datetime | None = None
 
 
-def _check_text(errors: list, subject: str | None, note: str | None) -> None:
+def check_text(errors: list, subject: str | None, note: str | None) -> None:
     if subject is not None:
         if not subject.strip():
             errors.append(ValidationError("subject", _("Subject is required.")))
@@ -53,7 +53,7 @@ def _check_text(errors: list, subject: str | None, note: str | None) -> None:
                                       .format(n=f"{NOTE_LIMIT:,}")))
 
 
-def _check_resubmission(errors: list, resubmission_at: datetime | None, now: datetime,
+def check_resubmission(errors: list, resubmission_at: datetime | None, now: datetime,
                         required: bool = False) -> None:
     if resubmission_at is None:
         if required:
@@ -72,14 +72,14 @@ def _check_editor(cur: duckdb.DuckDBPyConnection, errors: list, editor_id: int) 
         errors.append(ValidationError("editor", _("Editor must be an active user.")))
 
 
-def _due_columns(cur: duckdb.DuckDBPyConnection, arrived_at: datetime,
+def due_columns(cur: duckdb.DuckDBPyConnection, arrived_at: datetime,
                  resubmission_at: datetime | None, source_id: int) -> list[datetime]:
     # The lead's source may override the escalation times (settings.due_settings merges them).
     times = duetime.due_times(arrived_at, resubmission_at, settings.due_settings(cur, source_id))
     return [times.due_at, times.reminder_at, times.stage2_at]
 
 
-def _event(cur: duckdb.DuckDBPyConnection, lead_id: int, now: datetime, user: User | None,
+def append_event(cur: duckdb.DuckDBPyConnection, lead_id: int, now: datetime, user: User | None,
            kind: str, detail: str) -> None:
     cur.execute(
         "INSERT INTO lead_events (lead_id, happened_at, user_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
@@ -101,8 +101,8 @@ def create_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, data:
         errors.append(ValidationError("source", _("Source is not active; choose another source.")))
     if data.lead_type not in LEAD_TYPES:
         errors.append(ValidationError("lead_type", _("Lead type is not one of the known types.")))
-    _check_text(errors, data.subject, data.note)
-    _check_resubmission(errors, data.resubmission_at, now)
+    check_text(errors, data.subject, data.note)
+    check_resubmission(errors, data.resubmission_at, now)
     _check_editor(cur, errors, data.editor_id)
     if errors:
         raise ValidationErrors(errors)
@@ -114,16 +114,16 @@ def create_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, data:
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
             [data.contact_id, data.source_id, data.lead_type, data.subject.strip(),
              data.note.strip() or None, data.editor_id, user.id, now, data.resubmission_at,
-             *_due_columns(c, now, data.resubmission_at, data.source_id), now],
+             *due_columns(c, now, data.resubmission_at, data.source_id), now],
         ).fetchall()[0][0]
-        _event(c, lead_id, now, user, "created", data.subject.strip())
+        append_event(c, lead_id, now, user, "created", data.subject.strip())
         return lead_id
 
     return db.write(cur, work)
 
 
 @dataclass(frozen=True)
-class _LeadRow:
+class LeadRow:
     id: int
     status: str
     arrived_at: datetime
@@ -132,7 +132,7 @@ class _LeadRow:
     source_id: int
 
 
-def _lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int, now: datetime) -> _LeadRow:
+def lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int, now: datetime) -> LeadRow:
     require_writer(user)
     if not check_lead(cur, user, lead_id, now):
         exists = cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall()
@@ -142,10 +142,10 @@ def _lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int, no
     row = cur.execute(
         "SELECT id, status, arrived_at, editor_id, first_response_at, source_id FROM leads WHERE id = ?",
         [lead_id]).fetchall()[0]
-    return _LeadRow(*row)
+    return LeadRow(*row)
 
 
-def _require_open(lead: _LeadRow) -> None:
+def require_open(lead: LeadRow) -> None:
     if lead.status != "open":
         raise ValidationErrors([ValidationError("status", _("This lead is completed; reopen it first."))])
 
@@ -153,13 +153,13 @@ def _require_open(lead: _LeadRow) -> None:
 def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
              text: str, resubmission_at: datetime | None) -> None:
     """Working the lead: a note plus a new resubmission, which clears its escalation."""
-    lead = _lead_for_write(cur, user, lead_id, now)
-    _require_open(lead)
+    lead = lead_for_write(cur, user, lead_id, now)
+    require_open(lead)
     errors: list[ValidationError] = []
     if not text.strip():
         errors.append(ValidationError("note", _("Note is required.")))
-    _check_text(errors, None, text)
-    _check_resubmission(errors, resubmission_at, now, required=True)
+    check_text(errors, None, text)
+    check_resubmission(errors, resubmission_at, now, required=True)
     if errors:
         raise ValidationErrors(errors)
 
@@ -167,9 +167,9 @@ def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
         c.execute(
             "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
             " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at, lead.source_id),
+            [resubmission_at, *due_columns(c, lead.arrived_at, resubmission_at, lead.source_id),
              now, now, lead_id])
-        _event(c, lead_id, now, user, "note", text.strip())
+        append_event(c, lead_id, now, user, "note", text.strip())
 
     db.write(cur, work)
 
@@ -177,8 +177,8 @@ def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
 # Set resubmission, change editor and complete work on one lead or, from the list, on many:
 # each is a pair of steps, `check` (may this lead take it?) and `apply` (the writes), run by
 # `_act_on` in one transaction for all leads that pass.
-Check = Callable[[_LeadRow], None]
-Apply = Callable[[duckdb.DuckDBPyConnection, _LeadRow], None]
+Check = Callable[[LeadRow], None]
+Apply = Callable[[duckdb.DuckDBPyConnection, LeadRow], None]
 
 
 @dataclass(frozen=True)
@@ -194,11 +194,11 @@ def _act_on(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_ids:
     strict (one lead): the first refusal is raised. Otherwise refusals are collected and named.
     """
     require_writer(user)
-    ready: list[_LeadRow] = []
+    ready: list[LeadRow] = []
     refused: dict[int, str] = {}
     for lead_id in dict.fromkeys(lead_ids):
         try:
-            lead = _lead_for_write(cur, user, lead_id, now)
+            lead = lead_for_write(cur, user, lead_id, now)
             check(lead)
         except (PermissionDenied, NotFound, ValidationErrors) as error:
             if strict:
@@ -213,20 +213,20 @@ def _act_on(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_ids:
 
 def _resubmission_steps(user: User, now: datetime, resubmission_at: datetime | None) -> tuple[Check, Apply]:
     errors: list[ValidationError] = []
-    _check_resubmission(errors, resubmission_at, now)
+    check_resubmission(errors, resubmission_at, now)
     if errors:
         raise ValidationErrors(errors)
 
-    def apply(c: duckdb.DuckDBPyConnection, lead: _LeadRow) -> None:
+    def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
         c.execute(
             "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
             " last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead.id])
+            [resubmission_at, *due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead.id])
         detail = (resubmission_at.isoformat() if resubmission_at
                   else _("cleared (due by arrival + stage 1)"))
-        _event(c, lead.id, now, user, "resubmission", detail)
+        append_event(c, lead.id, now, user, "resubmission", detail)
 
-    return _require_open, apply
+    return require_open, apply
 
 
 def _editor_steps(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
@@ -237,14 +237,14 @@ def _editor_steps(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
         raise ValidationErrors(errors)
     name = cur.execute("SELECT full_name FROM users WHERE id = ?", [editor_id]).fetchall()[0][0]
 
-    def check(lead: _LeadRow) -> None:
+    def check(lead: LeadRow) -> None:
         if lead.editor_id == editor_id:
             raise ValidationErrors([ValidationError("editor", _("This user is the editor already."))])
 
-    def apply(c: duckdb.DuckDBPyConnection, lead: _LeadRow) -> None:
+    def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
         c.execute("UPDATE leads SET editor_id = ?, last_activity_at = ? WHERE id = ?",
                   [editor_id, now, lead.id])
-        _event(c, lead.id, now, user, "editor", name)
+        append_event(c, lead.id, now, user, "editor", name)
 
     return check, apply
 
@@ -257,39 +257,39 @@ def _completion_steps(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
     ).fetchall()
     if not reason:
         errors.append(ValidationError("reason", _("Completion reason is required.")))
-    _check_text(errors, None, comment)
+    check_text(errors, None, comment)
     if errors:
         raise ValidationErrors(errors)
     detail = reason[0][0] + (f": {comment.strip()}" if comment.strip() else "")
 
-    def apply(c: duckdb.DuckDBPyConnection, lead: _LeadRow) -> None:
+    def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
         c.execute(
             "UPDATE leads SET status = 'completed', completed_at = ?, completion_reason_id = ?,"
             " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
             [now, reason_id, now, now, lead.id])
-        _event(c, lead.id, now, user, "completed", detail)
+        append_event(c, lead.id, now, user, "completed", detail)
 
-    return _require_open, apply
+    return require_open, apply
 
 
 def set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
                      resubmission_at: datetime | None) -> None:
     """Move when the lead is due; an empty resubmission falls back to arrival + stage 1."""
-    _lead_for_write(cur, user, lead_id, now)   # who may act is said before what is wrong with the input
+    lead_for_write(cur, user, lead_id, now)   # who may act is said before what is wrong with the input
     _act_on(cur, user, now, [lead_id], *_resubmission_steps(user, now, resubmission_at), strict=True)
 
 
 def change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
                   editor_id: int) -> None:
     """Hand the lead over to another active user."""
-    _lead_for_write(cur, user, lead_id, now)
+    lead_for_write(cur, user, lead_id, now)
     _act_on(cur, user, now, [lead_id], *_editor_steps(cur, user, now, editor_id), strict=True)
 
 
 def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
              reason_id: int | None, comment: str = "") -> None:
     """Close the lead with a (mandatory, visible) completion reason."""
-    _lead_for_write(cur, user, lead_id, now)
+    lead_for_write(cur, user, lead_id, now)
     _act_on(cur, user, now, [lead_id], *_completion_steps(cur, user, now, reason_id, comment),
             strict=True)
 
@@ -314,11 +314,11 @@ def bulk_complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lea
 def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
            resubmission_at: datetime | None) -> None:
     """Open a completed lead again; it needs a new resubmission to become due again."""
-    lead = _lead_for_write(cur, user, lead_id, now)
+    lead = lead_for_write(cur, user, lead_id, now)
     errors: list[ValidationError] = []
     if lead.status == "open":
         errors.append(ValidationError("status", _("This lead is open already.")))
-    _check_resubmission(errors, resubmission_at, now, required=True)
+    check_resubmission(errors, resubmission_at, now, required=True)
     if errors:
         raise ValidationErrors(errors)
 
@@ -327,7 +327,7 @@ def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: i
             "UPDATE leads SET status = 'open', completed_at = NULL, completion_reason_id = NULL,"
             " resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?, last_activity_at = ?"
             " WHERE id = ?",
-            [resubmission_at, *_due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead_id])
-        _event(c, lead_id, now, user, "reopened", resubmission_at.isoformat())
+            [resubmission_at, *due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead_id])
+        append_event(c, lead_id, now, user, "reopened", resubmission_at.isoformat())
 
     db.write(cur, work)

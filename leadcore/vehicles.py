@@ -12,7 +12,7 @@ import duckdb
 
 from leadcore import vin as vins
 from leadcore.i18n import N_, _
-from leadcore.lead_list import _require_visible
+from leadcore.lead_list import require_visible
 from leadcore.users import User
 
 INTERESTS = {"buy": N_("Buy"), "lease": N_("Lease"), "trade_in": N_("Trade-in"),
@@ -135,7 +135,7 @@ def columns(vehicle: Vehicle | None) -> dict:
 
 def get_vehicle(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int) -> Vehicle | None:
     """The lead's vehicle of interest, for a user who may see the lead; None when it has none."""
-    _require_visible(cur, user, lead_id, now)
+    require_visible(cur, user, lead_id, now)
     row = cur.execute(f"SELECT {', '.join(COLUMN_OF.values())} FROM leads WHERE id = ?", [lead_id]).fetchall()[0]
     if all(value is None for value in row):
         return None

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 
 import streamlit as st
 
-from leadcore import analytics, charts, explore, leads, sources
+from leadcore import analytics, charts, exports, leads, sources
 from leadcore.analytics import DashboardFilter
 from leadcore.errors import PermissionDenied
 from leadcore.i18n import N_, _
@@ -150,7 +150,7 @@ def card(column, name: str, title: str, caption: str, chart, table, empty: str,
         numbers, download = st.columns(2)
         with numbers.popover(_("Numbers"), icon=":material/table:", width="stretch"):
             st.dataframe(table, hide_index=True, column_config=headers(table), key=f"dash_table_{name}")
-        download.download_button(_("CSV"), data=explore.to_csv(table), file_name=f"leadcore-{name}.csv",
+        download.download_button(_("CSV"), data=exports.to_csv(table), file_name=f"leadcore-{name}.csv",
                                  mime="text/csv", icon=":material/download:", key=f"dash_csv_{name}",
                                  on_click="ignore", width="stretch")
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from leadcore import charts, explore
+from leadcore import charts, explore, explore_sql, exports
 from leadcore.errors import LeadcoreError, PermissionDenied
 from leadcore.explore import Condition, ExploreQuery
 from leadcore.i18n import _, ngettext
@@ -37,9 +37,9 @@ def column_config(frame) -> dict:
 def downloads(frame, stem: str, key: str) -> None:
     local = explore.localise(frame, tz)
     csv_col, parquet_col, _rest = st.columns([1, 1, 3])
-    csv_col.download_button(_("CSV"), data=explore.to_csv(local), file_name=f"{stem}.csv", mime="text/csv",
+    csv_col.download_button(_("CSV"), data=exports.to_csv(local), file_name=f"{stem}.csv", mime="text/csv",
                             icon=":material/download:", key=f"{key}_csv", on_click="ignore", width="stretch")
-    parquet_col.download_button(_("Parquet"), data=explore.to_parquet(local), file_name=f"{stem}.parquet",
+    parquet_col.download_button(_("Parquet"), data=exports.to_parquet(local), file_name=f"{stem}.parquet",
                                 mime="application/vnd.apache.parquet", icon=":material/download:",
                                 key=f"{key}_parquet", on_click="ignore", width="stretch")
 
@@ -133,12 +133,12 @@ with builder:
 with sql_tab:
     st.caption(_("One SELECT (or WITH … SELECT) over {views}. At most {n} rows; queries stop after "
                  "{s:g} seconds. Nothing here can change data.").format(
-        views=", ".join(sorted(explore.VIEWS)), n=f"{explore.ROW_CAP:,}", s=explore.TIMEOUT_S))
+        views=", ".join(sorted(explore.VIEWS)), n=f"{explore.ROW_CAP:,}", s=explore_sql.TIMEOUT_S))
     example = "SELECT source, count(*) AS leads\nFROM explore_leads\nGROUP BY source\nORDER BY leads DESC"
     text = st.text_area(_("SQL"), key="explore_sql", height=160, placeholder=example)
     if st.button(_("Run SQL"), type="primary", icon=":material/play_arrow:", key="explore_run_sql"):
         try:
-            st.session_state["explore_sql_result"] = (text, explore.run_sql(cur, user, text))
+            st.session_state["explore_sql_result"] = (text, explore_sql.run_sql(cur, user, text))
         except LeadcoreError as error:
             st.session_state["explore_sql_result"] = (text, error.message)
     ran = st.session_state.get("explore_sql_result")

@@ -12,7 +12,7 @@ Faker is only asked for a few thousand names and streets; they are combined at r
 sequence, so contacts and leads created later in the app continue the numbering.
 
 Derived columns are exactly what the app computes (due, reminder and stage-2 times those of
-duetime.due_times with the lead's source rules; sort_name that of contacts._sort_name). The
+duetime.due_times with the lead's source rules; sort_name that of contacts.sort_name). The
 open leads (30 %) are built so that, relative to `now`, about 55 % are on time, 10 % due soon,
 20 % overdue (escalation level 1) and 15 % escalated to the supervisor (level 2).
 

@@ -1,6 +1,6 @@
 """The contacts (customers): people and companies with German names, e-mail addresses under
 .example (a demo database can never mail a real person), addresses near the dealership's
-locations, E.164 phones, and sort_name exactly as contacts._sort_name makes it."""
+locations, E.164 phones, and sort_name exactly as contacts.sort_name makes it."""
 from __future__ import annotations
 
 import re
@@ -148,10 +148,10 @@ def _phones(area: list[str], place_i: np.ndarray, rng: np.random.Generator) -> t
 
 def _sort_names(first, last, company, person, first_pool, first_i, last_pool, last_i,
                 companies, company_i, rng) -> pa.Array:
-    """contacts._sort_name of every contact ("last name or company, first name", folded).
+    """contacts.sort_name of every contact ("last name or company, first name", folded).
 
     Folded per pool entry with contacts.sort_key and joined; a sample is compared with
-    contacts._sort_name itself, and should they differ every name goes through it instead.
+    contacts.sort_name itself, and should they differ every name goes through it instead.
     """
     fold = getattr(contacts, "sort_key", str.lower)
     blank = pa.scalar("", pa.string())
@@ -162,7 +162,7 @@ def _sort_names(first, last, company, person, first_pool, first_i, last_pool, la
 
     def reference(rows: np.ndarray | None) -> list[str]:
         pick = (lambda a: a.to_pylist()) if rows is None else (lambda a: a.take(pa.array(rows)).to_pylist())
-        return [contacts._sort_name(contacts.ContactInput(first_name=f, last_name=la, company=c))
+        return [contacts.sort_name(contacts.ContactInput(first_name=f, last_name=la, company=c))
                 for f, la, c in zip(pick(first), pick(last), pick(company))]
 
     sample = rng.choice(len(joined), size=min(len(joined), 300), replace=False)

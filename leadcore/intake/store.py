@@ -9,7 +9,7 @@ Every message, rejected ones too, gets its intake_log row.
 The reads are set queries for the whole batch and the writes Arrow bulk inserts: per message
 a DuckDB statement costs about as much as scanning a table, so this is what makes hundreds
 of messages a second possible at a million leads. The rules are those of the single-lead
-path: leads._check_text validates, duetime.due_times with the source's settings computes due,
+path: leads.check_text validates, duetime.due_times with the source's settings computes due,
 reminder and stage 2; contacts are validated and filed (sort name, search text) like the
 contact form's.
 """
@@ -223,7 +223,7 @@ def _prepare_leads(c: duckdb.DuckDBPyConnection, now: datetime, new_leads: list[
         vehicle = None if vehicle is not None and vehicle.is_empty and vehicle.interest is None else vehicle
         subject, note = _subject(m.incoming, vehicle), _note(m.incoming)
         errors: list[ValidationError] = []
-        leads._check_text(errors, subject, note)   # the lead form's own rules
+        leads.check_text(errors, subject, note)   # the lead form's own rules
         if errors:
             new_leads.remove(lead)
             m.outcome, m.lead, m.reason = "rejected", None, "; ".join(e.message for e in errors)
@@ -266,7 +266,7 @@ def _write(c: duckdb.DuckDBPyConnection, now: datetime, batch: list[Message],
         contact.id = contact_id
     _insert(c, "contacts", [
         # Filed as the contact form files them (sort name here, search text right below).
-        {"id": nc.id, **asdict(nc.data), "sort_name": contacts._sort_name(nc.data),
+        {"id": nc.id, **asdict(nc.data), "sort_name": contacts.sort_name(nc.data),
          "created_at": _utc(now), "updated_at": _utc(now)} for nc in new_contacts])
     contacts.refresh_search_text(c, [nc.id for nc in new_contacts])
     for lead, lead_id in zip(new_leads, _ids(c, "lead_id_seq", len(new_leads))):

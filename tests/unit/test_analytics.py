@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from leadcore import analytics, duetime, lead_list, settings, users
+from leadcore import analytics, duetime, lead_list, settings, users, working_calendar
 from leadcore.analytics import DashboardFilter
 from leadcore.errors import PermissionDenied
 from leadcore.lead_list import LeadFilter
@@ -260,18 +260,18 @@ def test_preset_periods():
 # --- working time to first response ---------------------------------------------------------------
 
 def _sql_working_times(cur, pairs: list[tuple[datetime, datetime]]) -> list[timedelta]:
-    """analytics' calendar join, row by row, for (start, end) pairs."""
+    """working_calendar's calendar join, row by row, for (start, end) pairs."""
     first = min(min(a, b) for a, b in pairs)
     last = max(max(a, b) for a, b in pairs)
-    cal, params = analytics._calendar_cte(settings.due_settings(cur), first, last)
-    worked = (f"greatest({analytics._worked_until('epoch_us(p.b)', 'cb')}"
-              f" - {analytics._worked_until('epoch_us(p.a)', 'ca')}, 0)")
+    cal, params = working_calendar.calendar_cte(settings.due_settings(cur), first, last)
+    worked = (f"greatest({working_calendar.worked_until('epoch_us(p.b)', 'cb')}"
+              f" - {working_calendar.worked_until('epoch_us(p.a)', 'ca')}, 0)")
     rows = cur.execute(f"""
         WITH {cal}, p AS (SELECT unnest($i::BIGINT[]) AS i, unnest($a::TIMESTAMPTZ[]) AS a,
                                  unnest($b::TIMESTAMPTZ[]) AS b)
         SELECT p.i, {worked} FROM p
-        JOIN cal ca ON ca.day = epoch_us(p.a) // {analytics._DAY_US}
-        JOIN cal cb ON cb.day = epoch_us(p.b) // {analytics._DAY_US}
+        JOIN cal ca ON ca.day = epoch_us(p.a) // {working_calendar.DAY_US}
+        JOIN cal cb ON cb.day = epoch_us(p.b) // {working_calendar.DAY_US}
         ORDER BY p.i""", dict(params, i=list(range(len(pairs))), a=[a for a, _ in pairs],
                               b=[b for _, b in pairs])).fetchall()
     assert [r[0] for r in rows] == list(range(len(pairs)))

@@ -57,7 +57,7 @@ def test_bad_input_refuses_the_whole_action_before_anything_is_written(cur, now,
 def test_a_failing_write_leaves_every_lead_unchanged(cur, now, seller, seller2, make_lead, monkeypatch):
     ids = [make_lead(seller) for _ in range(3)]
     calls = []
-    original = leads._event
+    original = leads.append_event
 
     def failing_event(c, lead_id, *args):
         calls.append(lead_id)
@@ -65,7 +65,7 @@ def test_a_failing_write_leaves_every_lead_unchanged(cur, now, seller, seller2, 
             raise RuntimeError("disk full")
         original(c, lead_id, *args)
 
-    monkeypatch.setattr(leads, "_event", failing_event)
+    monkeypatch.setattr(leads, "append_event", failing_event)
     with pytest.raises(RuntimeError):
         leads.bulk_change_editor(cur, seller, now, ids, seller2.id)
     assert {r[0] for r in cur.execute("SELECT editor_id FROM leads").fetchall()} == {seller.id}

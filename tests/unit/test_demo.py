@@ -200,7 +200,7 @@ def test_contacts_are_normalised(demo_db):
     for salutation, first, last, company, email, phone, mobile, sort_name in rows:
         assert last or company
         assert salutation in (("Herr", "Frau") if last else ("",))
-        assert sort_name == contacts._sort_name(
+        assert sort_name == contacts.sort_name(
             contacts.ContactInput(first_name=first, last_name=last, company=company))
         for number in (phone, mobile):
             if number:

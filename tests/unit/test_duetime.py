@@ -213,3 +213,19 @@ def test_next_working_start_skips_only_idle_time(s, moment):
     nxt = next_working_start(moment, s)
     assert nxt >= moment and is_working_time(nxt, s)
     assert working_time_between(moment, nxt, s) == timedelta(0)
+
+
+def test_working_window_is_the_local_opening_hours_in_utc():
+    from leadcore import duetime        # appended test: the module's imports stay as they are
+
+    # Friday 2026-11-27 in Berlin (UTC+1): 08:00-18:00 local.
+    assert duetime.working_window(date(2026, 11, 27), D) == (
+        datetime(2026, 11, 27, 7, tzinfo=UTC), datetime(2026, 11, 27, 17, tzinfo=UTC))
+    # Saturday: 09:00-13:00 local; a summer Monday: UTC+2.
+    assert duetime.working_window(date(2026, 11, 28), D) == (
+        datetime(2026, 11, 28, 8, tzinfo=UTC), datetime(2026, 11, 28, 12, tzinfo=UTC))
+    assert duetime.working_window(date(2026, 6, 1), D) == (
+        datetime(2026, 6, 1, 6, tzinfo=UTC), datetime(2026, 6, 1, 16, tzinfo=UTC))
+    assert duetime.working_window(date(2026, 11, 29), D) is None         # Sunday: closed
+    assert duetime.working_window(date(2026, 12, 24), XMAS) is None      # a holiday
+    assert duetime.working_window(date(2026, 12, 24), D) is not None

@@ -9,10 +9,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from leadcore import contacts, duetime, explore, lead_list, leads, settings
+from leadcore import contacts, duetime, explore, explore_sql, exports, lead_list, leads, settings
 from leadcore.errors import PermissionDenied
-from leadcore.explore import Condition, ExploreQuery, Measure, QueryFailed, QueryRefused
+from leadcore.explore import Condition, ExploreQuery, Measure, QueryRefused
 from leadcore.lead_list import LeadFilter
+from leadcore.read_only import QueryFailed, execute_read_only
 
 UTC = timezone.utc
 RECURSIVE = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {n}) SELECT i FROM r"
@@ -168,12 +169,12 @@ def test_choices_for_value_pickers(cur, now, manager, shop):
 def test_explore_is_for_analysts_managers_and_admins(cur, now, seller, supervisor, analyst, admin, manager):
     for user in (analyst, admin, manager):
         explore.run_query(cur, user, now, ExploreQuery("explore_leads"))
-        explore.run_sql(cur, user, "SELECT count(*) FROM explore_leads")
+        explore_sql.run_sql(cur, user, "SELECT count(*) FROM explore_leads")
     for user in (seller, supervisor):
         with pytest.raises(PermissionDenied):
             explore.run_query(cur, user, now, ExploreQuery("explore_leads"))
         with pytest.raises(PermissionDenied):
-            explore.run_sql(cur, user, "SELECT count(*) FROM explore_leads")
+            explore_sql.run_sql(cur, user, "SELECT count(*) FROM explore_leads")
 
 
 # --- exports ----------------------------------------------------------------------------------------
@@ -184,20 +185,20 @@ def test_csv_neutralises_formula_text_and_leaves_numbers_alone():
         "number": [-1, 2, -3, 4, 5, 6, 7, 8, 9, -10],
         "ratio": [-0.5] * 10,
     })
-    text = explore.to_csv(frame).decode("utf-8-sig")
+    text = exports.to_csv(frame).decode("utf-8-sig")
     back = pd.read_csv(io.StringIO(text, newline=""), keep_default_na=False)
     assert back["text"].tolist()[:8] == ["'=SUM(A1:A9)", "'+49 30 123", "'-minus", "'@cmd", "'\tTab", "'\rCR",
                                          "'\nLF", "plain"]
     assert back["text"].tolist()[8:] == ["", "a=b"]
     assert back["number"].tolist() == [-1, 2, -3, 4, 5, 6, 7, 8, 9, -10]
     assert back["ratio"].tolist() == [-0.5] * 10
-    assert explore.to_csv(frame).startswith(b"\xef\xbb\xbf")        # BOM: spreadsheets read umlauts right
+    assert exports.to_csv(frame).startswith(b"\xef\xbb\xbf")        # BOM: spreadsheets read umlauts right
 
 
 def test_csv_of_mixed_and_date_columns():
     frame = pd.DataFrame({"mixed": [1, "=1+1", None],
                           "when": pd.to_datetime(["2026-11-27", None, "2026-11-28"])})
-    neutral = explore.neutralise(frame)
+    neutral = exports.neutralise(frame)
     assert neutral["mixed"].tolist()[:2] == [1, "'=1+1"]
     assert neutral["when"].equals(frame["when"])
 
@@ -205,7 +206,7 @@ def test_csv_of_mixed_and_date_columns():
 def test_parquet_export_round_trips(cur, now, manager, shop):
     frame = explore.localise(explore.run_query(cur, manager, now, ExploreQuery("explore_leads")).frame,
                              settings.timezone(cur))
-    back = pq.read_table(io.BytesIO(explore.to_parquet(frame))).to_pandas()
+    back = pq.read_table(io.BytesIO(exports.to_parquet(frame))).to_pandas()
     assert back["lead_id"].tolist() == frame["lead_id"].tolist()
     assert back["subject"].tolist() == frame["subject"].tolist()        # Parquet keeps text as it is
     assert str(back["arrived_at"].dt.tz) == "Europe/Berlin"
@@ -270,7 +271,7 @@ def test_the_sql_box_refuses_anything_but_one_select_over_the_views(cur, manager
     before = _table_state(cur)
     frame = pd.DataFrame({"x": [1]})   # noqa: F841 - a Python variable a replacement scan could find
     with pytest.raises(QueryRefused) as refused:
-        explore.run_sql(cur, manager, REFUSED[name])
+        explore_sql.run_sql(cur, manager, REFUSED[name])
     assert refused.value.message
     assert _table_state(cur) == before
     assert cur.execute("SELECT count(*) FROM duckdb_databases() WHERE NOT internal").fetchall()[0][0] == 1
@@ -287,46 +288,47 @@ def test_the_sql_box_refuses_anything_but_one_select_over_the_views(cur, manager
 ])
 def test_the_sql_box_runs_selects_over_the_views(cur, manager, shop, text):
     before = _table_state(cur)
-    result = explore.run_sql(cur, manager, text)
+    result = explore_sql.run_sql(cur, manager, text)
     assert not result.frame.empty and not result.truncated
     assert _table_state(cur) == before
 
 
 def test_the_sql_box_caps_the_rows_with_a_note(cur, manager):
-    result = explore.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP + 50))
+    result = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP + 50))
     assert (len(result.frame), result.truncated) == (explore.ROW_CAP, True)
-    exact = explore.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP))
+    exact = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP))
     assert (len(exact.frame), exact.truncated) == (explore.ROW_CAP, False)
-    own_limit = explore.run_sql(cur, manager, RECURSIVE.format(n=50) + " LIMIT 7")
+    own_limit = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=50) + " LIMIT 7")
     assert (len(own_limit.frame), own_limit.truncated) == (7, False)
-    big_limit = explore.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP + 50) + " LIMIT 20000")
+    big_limit = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP + 50) + " LIMIT 20000")
     assert (len(big_limit.frame), big_limit.truncated) == (explore.ROW_CAP, True)
 
 
 def test_a_long_query_is_interrupted_with_a_clear_message(cur, manager):
     started = datetime.now()
     with pytest.raises(QueryFailed) as stopped:
-        explore.run_sql(cur, manager, RECURSIVE.format(n=10**12) + " ORDER BY i DESC", timeout=0.3)
+        explore_sql.run_sql(cur, manager, RECURSIVE.format(n=10**12) + " ORDER BY i DESC", timeout=0.3)
     assert datetime.now() - started < timedelta(seconds=10)
     assert "longer than 0.3 seconds" in stopped.value.message
     assert cur.execute("SELECT 42").fetchall() == [(42,)]            # the page's cursor is unharmed
-    assert explore.run_sql(cur, manager, "SELECT 1 AS ok").frame["ok"].tolist() == [1]
+    assert explore_sql.run_sql(cur, manager, "SELECT 1 AS ok").frame["ok"].tolist() == [1]
 
 
 def test_sql_errors_read_as_messages(cur, manager):
     with pytest.raises(QueryFailed) as failed:
-        explore.run_sql(cur, manager, "SELECT no_such_column FROM explore_leads")
+        explore_sql.run_sql(cur, manager, "SELECT no_such_column FROM explore_leads")
     assert "no_such_column" in failed.value.message
 
 
 def test_queries_run_read_only_even_if_a_write_got_through(cur):
     with pytest.raises(QueryFailed):
-        explore._execute(cur, "INSERT INTO holidays VALUES ('2030-01-01', 'sneaky')")
+        execute_read_only(cur, "INSERT INTO holidays VALUES ('2030-01-01', 'sneaky')", None,
+                          explore_sql.TIMEOUT_S)
     assert cur.execute("SELECT count(*) FROM holidays").fetchall() == [(0,)]
 
 
 def test_instants_are_shown_in_the_dealerships_zone(cur, manager, shop):
-    frame = explore.run_sql(cur, manager, "SELECT arrived_at FROM explore_leads ORDER BY lead_id LIMIT 1").frame
+    frame = explore_sql.run_sql(cur, manager, "SELECT arrived_at FROM explore_leads ORDER BY lead_id LIMIT 1").frame
     local = explore.localise(frame, settings.timezone(cur))
     assert str(local["arrived_at"].dt.tz) == "Europe/Berlin"
     assert local["arrived_at"].iloc[0].hour == 10
