@@ -31,7 +31,8 @@ import numpy as np
 from leadcore import contacts, db, demo, escalation, lead_list, leads, users
 from leadcore.lead_list import LeadFilter
 
-__all__ = ["BENCH_NOW", "run", "apptest_leads_page_ms", "database_for"]
+__all__ = ["BENCH_NOW", "run", "apptest_leads_page_ms", "database_for", "time_ms", "quantiles",
+           "raise_script_error", "environment"]
 
 BENCH_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ def database_for(size: int, seed: int = 7, fresh: bool = False, folder: Path | N
     return path
 
 
-def _time_ms(work: Callable[[], object], runs: int) -> list[float]:
+def time_ms(work: Callable[[], object], runs: int) -> list[float]:
     work()                                    # warm-up
     times = []
     for _ in range(runs):
@@ -101,7 +102,7 @@ def _time_ms(work: Callable[[], object], runs: int) -> list[float]:
 
 
 @contextmanager
-def _environment(**values: str):
+def environment(**values: str):
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     cwd = os.getcwd()
@@ -142,20 +143,20 @@ def apptest_leads_page_ms(db_path: str | Path, manager_id: int | None = None) ->
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     # The scheduler's escalation sweep would write notifications into the benchmark database
     # (and compete for the CPU): the page's own rendering is what is measured.
-    with _environment(LEADCORE_DB=str(Path(db_path).resolve()), LEADCORE_NOW=BENCH_NOW.isoformat(),
+    with environment(LEADCORE_DB=str(Path(db_path).resolve()), LEADCORE_NOW=BENCH_NOW.isoformat(),
                       LEADCORE_SCHEDULER="off"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.session_state["user_id"] = user_id
         at.run()
-        _raise_script_error(at, "app.py")
+        raise_script_error(at, "app.py")
         started = time.perf_counter()
         at.switch_page("pages/leads.py").run()
         elapsed = (time.perf_counter() - started) * 1000
-        _raise_script_error(at, "pages/leads.py")
+        raise_script_error(at, "pages/leads.py")
     return elapsed
 
 
-def _raise_script_error(at, where: str) -> None:
+def raise_script_error(at, where: str) -> None:
     errors = list(at.exception)
     if errors:
         first = errors[0]
@@ -163,7 +164,7 @@ def _raise_script_error(at, where: str) -> None:
         raise RuntimeError(f"{where}: {message}")
 
 
-def _quantiles(times: list[float]) -> tuple[float, float]:
+def quantiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), float(np.percentile(times, 90))
 
 
@@ -188,7 +189,7 @@ def _measure(path: Path, size: int, runs: int) -> list[dict]:
 
         def add(operation: str, work: Callable[[], object], goal: float | None,
                 n: int = runs) -> None:
-            median, p90 = _quantiles(_time_ms(work, n))
+            median, p90 = quantiles(time_ms(work, n))
             results.append({"size": size, "operation": operation, "median": median, "p90": p90,
                             "goal": goal})
 
@@ -240,8 +241,8 @@ def _measure(path: Path, size: int, runs: int) -> list[dict]:
         con.close()
 
     try:
-        times = _time_ms(lambda: apptest_leads_page_ms(path, manager_id), min(runs, APPTEST_RUNS))
-        median, p90 = _quantiles(times)
+        times = time_ms(lambda: apptest_leads_page_ms(path, manager_id), min(runs, APPTEST_RUNS))
+        median, p90 = quantiles(times)
         results.append({"size": size, "operation": "Leads page (AppTest run, manager)",
                         "median": median, "p90": p90, "goal": "page"})
     except Exception as exc:    # the page may not exist yet: the bench stays useful
@@ -282,7 +283,7 @@ def _measure_sweeps(cur: duckdb.DuckDBPyConnection, size: int) -> list[dict]:
             (f"Escalation sweep, first ({open_leads:,} open, {written[0]:,} notifications)",
              first, SWEEP_GOAL_MS),
             ("Escalation sweep, second (writes nothing)", second, RESWEEP_GOAL_MS)):
-        median, p90 = _quantiles(times)
+        median, p90 = quantiles(times)
         rows.append({"size": size, "operation": operation, "median": median, "p90": p90, "goal": goal})
     return rows
 

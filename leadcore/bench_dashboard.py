@@ -44,7 +44,7 @@ def ensure_database(leads: int, fresh: bool = False) -> tuple[Path, float]:
 
 def _timed(work: Callable[[], object], runs: int) -> tuple[float, float]:
     """Median and p90 in ms of `runs` runs after a warm-up (leadcore.bench's measure)."""
-    return bench._quantiles(bench._time_ms(work, runs))
+    return bench.quantiles(bench.time_ms(work, runs))
 
 
 def default_filter() -> analytics.DashboardFilter:
@@ -116,9 +116,9 @@ def page_run_ms(db_path: str, runs: int = 5) -> tuple[float, float]:
         at = AppTest.from_file(str(PAGE), default_timeout=120)
         at.session_state["user_id"] = user.id
         at.run()
-        bench._raise_script_error(at, "pages/dashboard.py")
+        bench.raise_script_error(at, "pages/dashboard.py")
 
-    with bench._environment(LEADCORE_DB=db_path, LEADCORE_NOW=NOW.isoformat(), LEADCORE_SCHEDULER="off"):
+    with bench.environment(LEADCORE_DB=db_path, LEADCORE_NOW=NOW.isoformat(), LEADCORE_SCHEDULER="off"):
         return _timed(run, runs)
 
 
