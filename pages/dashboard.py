@@ -9,17 +9,12 @@ import streamlit as st
 
 from leadcore import analytics, charts, exports, leads, sources
 from leadcore.analytics import DashboardFilter
-from leadcore.errors import PermissionDenied
 from leadcore.i18n import N_, _
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 
 cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
-try:
-    analytics.require_dashboard(user)
-except PermissionDenied as denied:
-    st.error(denied.message, icon=":material/block:")
-    st.stop()
+session.allow_only(analytics.require_dashboard)
 
 PICK, GENERATION = "dash_source", "dash_chart_generation"
 PRESET_LABELS = {"today": N_("Today"), "7 days": N_("7 days"), "30 days": N_("30 days"),

@@ -4,18 +4,14 @@ from datetime import timedelta
 import streamlit as st
 
 from leadcore import charts, explore, explore_sql, exports
-from leadcore.errors import LeadcoreError, PermissionDenied
+from leadcore.errors import LeadcoreError
 from leadcore.explore import Condition, ExploreQuery
 from leadcore.i18n import _, ngettext
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 
 cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
-try:
-    explore.require_explorer(user)
-except PermissionDenied as denied:
-    st.error(denied.message, icon=":material/block:")
-    st.stop()
+session.allow_only(explore.require_explorer)
 
 today = now.astimezone(tz).date()
 KIND_LABELS = {"text": _("text"), "number": _("number"), "date": _("date"), "instant": _("date and time"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import duckdb
 import streamlit as st
 
 from leadcore import clock, db, escalation, mailer, outbox, settings, users
-from leadcore.errors import NotFound
+from leadcore.errors import NotFound, PermissionDenied
 from leadcore.intake.folder import poll_folder
 from leadcore.scheduler import Scheduler
 from leadcore.users import User
@@ -137,3 +138,15 @@ def start_background_jobs() -> None:
         # first, so the first page a user sees already counts what the sweep found.
         escalation.sweep_if_due(cursor(), now())
         _scheduler(str(db.database_path()))
+
+
+def allow_only(check: Callable[[User], None]) -> None:
+    """Stop the page with the check's own message when the signed-in user may not use it.
+
+    The navigation already hides such pages; this covers a typed or bookmarked address.
+    """
+    try:
+        check(require_user())
+    except PermissionDenied as denied:
+        st.error(denied.message, icon=":material/block:")
+        st.stop()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from leadcore.duetime import (
-    DEFAULT_SETTINGS, DUE_SOON, ON_TIME, OVERDUE, DueSettings, add_working_time, due_times,
+    DEFAULT_SETTINGS, DUE_SOON, ON_TIME, OVERDUE, add_working_time, due_times,
     escalation_level, is_working_time, next_working_start, traffic_light, working_time_between,
 )
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from leadcore import contacts, duetime, explore, explore_sql, exports, lead_list, leads, settings
+from leadcore import duetime, explore, explore_sql, exports, lead_list, leads, settings
 from leadcore.errors import PermissionDenied
 from leadcore.explore import Condition, ExploreQuery, Measure, QueryRefused
 from leadcore.lead_list import LeadFilter
