@@ -109,8 +109,8 @@ def _conditions(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Le
     return where
 
 
-LIST_COLUMNS = ["id", "customer", "lead_type", "editor", "source", "subject", "last_activity_at",
-                "due_at", "traffic_light", "escalation_level", "status"]
+LIST_COLUMNS = ["id", "customer", "lead_type", "editor_id", "editor", "source", "subject",
+                "last_activity_at", "due_at", "traffic_light", "escalation_level", "status"]
 
 
 def list_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: LeadFilter,
@@ -119,7 +119,7 @@ def list_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Lea
     where = _conditions(cur, user, now, f)
     page = fetch_page(
         cur,
-        select=f"SELECT l.id, l.lead_type, l.subject, l.last_activity_at, l.due_at,"
+        select=f"SELECT l.id, l.editor_id, l.lead_type, l.subject, l.last_activity_at, l.due_at,"
                f" {traffic_light_sql()} AS traffic_light, {escalation_level_sql()} AS escalation_level,"
                f" l.status, (l.status <> 'open') AS closed FROM leads l",
         where=where.sql,

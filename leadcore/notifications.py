@@ -30,7 +30,7 @@ def list_notifications(cur: duckdb.DuckDBPyConnection, user: User, unread_only: 
         f"""
         SELECT n.id, n.lead_id, n.stage, n.created_at, n.read_at, l.subject,
                coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.company) AS customer,
-               u.full_name AS editor, l.due_at, l.status
+               l.editor_id, u.full_name AS editor, l.due_at, l.status
         FROM notifications n
         JOIN leads l ON l.id = n.lead_id
         JOIN contacts c ON c.id = l.contact_id

@@ -1,7 +1,7 @@
 """Leads: the seller's work list (search, filters, paging), the lead detail, and "New lead"."""
 import streamlit as st
 
-from leadcore import duetime, lead_list, leads, sources, users
+from leadcore import duetime, lead_list, leads, sources
 from leadcore.i18n import _
 from leadcore.lead_list import LeadFilter
 from leadcore.ui import format as fmt
@@ -42,7 +42,7 @@ with st.expander(_("Filters"), icon=":material/filter_list:"):
     source_names = {s.id: s.name for s in sources.list_sources(cur, active_only=False)}
     chosen_sources = row1[0].multiselect(_("Source"), list(source_names), format_func=source_names.get,
                                          key="lead_filter_source")
-    editor_names = {u.id: u.full_name for u in users.all_users(cur)}
+    editor_names = session.user_names()
     chosen_editors = row1[1].multiselect(_("Editor"), list(editor_names), format_func=editor_names.get,
                                          key="lead_filter_editor")
     chosen_statuses = row1[2].multiselect(_("Status"), ["open", "completed"], default=["open"],
@@ -77,6 +77,7 @@ else:
         traffic_light=page.rows["traffic_light"].map(fmt.traffic_light),
         escalation_level=page.rows["escalation_level"].map(fmt.escalation),
         status=page.rows["status"].map(fmt.status),
+        editor=page.rows["editor_id"].map(session.user_names()),
     )
     # A fresh key per page view: a selection only opens a lead once, never again on "Back".
     table_key = f"lead_table_{st.session_state.setdefault('lead_table_view', 0)}"

@@ -27,6 +27,7 @@ all_read.button(_("Mark all as read"), icon=":material/done_all:", key="mark_all
 session.show_flash()
 unread_only = st.toggle(_("Unread only"), value=True, key="notifications_unread_only")
 rows = notifications.list_notifications(cur, user, unread_only=unread_only)
+names = session.user_names()
 
 if rows.empty:
     st.info(_("Nothing to do here: no notifications.") if unread_only else _("No notifications yet."),
@@ -38,7 +39,8 @@ for _index, row in rows.iterrows():
         stage = _(notifications.STAGE_LABELS[row["stage"]])
         cols[0].markdown(f"{'**' if unread else ''}{stage}{'**' if unread else ''}  \n"
                          f":gray[{_('since')} {fmt.when(row['created_at'], tz)}]")
-        cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {row['editor']}")
+        editor = names.get(int(row["editor_id"]), row["editor"])
+        cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {editor}")
         cols[2].caption(_("Due {when}").format(when=fmt.when(row["due_at"], tz)))
         cols[3].button(_("Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
                        type="tertiary", on_click=open_lead, args=(int(row["id"]), int(row["lead_id"])))

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from leadcore import leads, reasons, users
+from leadcore import leads, reasons
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.ui import session
@@ -45,7 +45,7 @@ def bulk_actions(lead_ids: list[int]) -> None:
                                       default="editor", key="bulk_action")
         with st.form("bulk_form", border=False):
             if action == "editor":
-                editors = {u.id: u.full_name for u in users.active_users(cur)}
+                editors = session.user_names(editors_only=True)
                 st.selectbox(_("New editor"), list(editors), format_func=editors.get, index=None,
                              placeholder=_("Choose a user"), key="bulk_editor")
                 field_error(errors, "editor")

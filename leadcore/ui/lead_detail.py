@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from leadcore import lead_list, leads, reasons, users, visibility
+from leadcore import lead_list, leads, reasons, visibility
 from leadcore.errors import LeadcoreError, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.lead_list import LeadDetail
@@ -99,7 +99,7 @@ def _facts(lead: LeadDetail, tz) -> None:
         rows = [
             (_("Source"), lead.source),
             (_("Lead type"), fmt.lead_type(lead.lead_type)),
-            (_("Editor"), lead.editor),
+            (_("Editor"), session.user_names().get(lead.editor_id, lead.editor)),
             (_("Status"), fmt.status(lead.status)),
             (_("Arrived"), fmt.when(lead.arrived_at, tz)),
             (_("Resubmission"), fmt.when(lead.resubmission_at, tz) or _("none (due by arrival + stage 1)")),
@@ -156,7 +156,8 @@ def _actions(lead: LeadDetail, tz) -> None:
                 _("Resubmission set.")))
     with editor_tab:
         errors = _errors("editor")
-        others = {u.id: u.full_name for u in users.active_users(cur) if u.id != lead.editor_id}
+        others = {i: name for i, name in session.user_names(editors_only=True).items()
+                  if i != lead.editor_id}
         with st.form(f"{key}editor_form", border=False):
             st.selectbox(_("New editor"), list(others), format_func=others.get, key=f"{key}editor",
                          index=None, placeholder=_("Choose a user"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore import contacts, leads, settings, sources, users
+from leadcore import contacts, leads, settings, sources
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.ui import format as fmt
@@ -73,7 +73,7 @@ def lead_form() -> None:
                 st.caption(_("Empty means: due by arrival plus the stage-1 reaction time."))
                 field_error(errors, "resubmission")
             with right:
-                editors = {u.id: u.full_name for u in users.active_users(cur)}
+                editors = session.user_names(editors_only=True)
                 ids = list(editors)
                 st.selectbox(_("Editor"), ids, format_func=editors.get, key=f"{key}_editor",
                              index=ids.index(user.id) if user.id in ids else 0)
@@ -113,7 +113,7 @@ def _save(contact_id: int) -> None:
         session.flash(_("Lead #{id} “{subject}” created.").format(id=lead_id, subject=subject))
     else:
         # Sellers do not see leads they gave to a colleague: say where it went.
-        editor = fmt.md_escape(users.get_user(cur, editor_id).full_name)
+        editor = fmt.md_escape(session.user_names().get(editor_id, ""))
         session.flash(_("Lead #{id} “{subject}” created for {editor}.").format(
             id=lead_id, subject=subject, editor=editor))
     session.redirect("pages/leads.py")

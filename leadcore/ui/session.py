@@ -150,3 +150,14 @@ def allow_only(check: Callable[[User], None]) -> None:
     except PermissionDenied as denied:
         st.error(denied.message, icon=":material/block:")
         st.stop()
+
+
+def user_names(active_only: bool = False, editors_only: bool = False) -> dict[int, str]:
+    """Users' names as the basic setting "Show user names as" wants them in lists and pickers.
+
+    editors_only: the users a lead may be given to (active, not analysts).
+    """
+    cur = cursor()
+    shown = settings.basic_settings(cur).user_name_display
+    people = users.active_users(cur) if editors_only else users.all_users(cur)
+    return {u.id: users.display_name(u, shown) for u in people if u.active or not active_only}

@@ -242,3 +242,16 @@ def test_an_unknown_lead_in_the_query_parameter_says_so(people, open_app):
     at = open_app(people.anna, query={"lead": "999"})
     assert not at.exception
     assert [e.value for e in at.error] == ["This lead does not exist."]
+
+
+@pytest.mark.parametrize("shown, expected", [("first_last", "Anna Becker"), ("last_first", "Becker, Anna"),
+                                             ("username", "anna")])
+def test_the_list_shows_editors_as_the_basic_setting_says(people, make_lead, open_app, cur, ui, shown, expected):
+    from leadcore import settings
+
+    make_lead(people.anna)
+    settings.put(cur, "user_name_display", shown)
+    at = open_app(people.clara)
+    assert not at.exception
+    assert ui.table(at)["editor"].tolist() == [expected]
+    assert expected in at.multiselect(key="lead_filter_editor").options
