@@ -24,10 +24,12 @@ demo: init
 run: demo
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
-# The browser tests drive Debian's Chromium; install it once when it is missing.
+# The browser tests drive Debian's Chromium (and its screenshots want the colour emoji of the
+# traffic lights); install both once when either is missing.
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests..."; \
+	@{ command -v chromium >/dev/null 2>&1 && [ -f $(EMOJI_FONT) ]; } || { \
+	  echo "Installing Debian's chromium and emoji font for the browser tests..."; \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
