@@ -12,7 +12,7 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore import db, duetime, settings
+from leadcore import db, duetime, settings, vehicles
 from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.users import User
@@ -39,6 +39,7 @@ class LeadInput:
     editor_id: int
     note: str = ""
     resubmission_at: datetime | None = None
+    vehicle: vehicles.Vehicle | None = None    # the vehicle of interest, when the seller knows it
 
 
 def check_text(errors: list, subject: str | None, note: str | None) -> None:
@@ -108,13 +109,17 @@ def create_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, data:
         raise ValidationErrors(errors)
 
     def work(c: duckdb.DuckDBPyConnection) -> int:
+        # An invalid VIN is kept and flagged (vehicles.cleaned), never a reason to refuse the lead.
+        vehicle = vehicles.columns(vehicles.cleaned(data.vehicle, now.date()) if data.vehicle else None)
         lead_id = c.execute(
             "INSERT INTO leads (contact_id, source_id, lead_type, subject, note, editor_id, created_by,"
-            " status, arrived_at, resubmission_at, due_at, reminder_at, stage2_at, last_activity_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+            " status, arrived_at, resubmission_at, due_at, reminder_at, stage2_at, last_activity_at,"
+            f" {', '.join(vehicle)})"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, {', '.join('?' * len(vehicle))})"
+            " RETURNING id",
             [data.contact_id, data.source_id, data.lead_type, data.subject.strip(),
              data.note.strip() or None, data.editor_id, user.id, now, data.resubmission_at,
-             *due_columns(c, now, data.resubmission_at, data.source_id), now],
+             *due_columns(c, now, data.resubmission_at, data.source_id), now, *vehicle.values()],
         ).fetchall()[0][0]
         append_event(c, lead_id, now, user, "created", data.subject.strip())
         return lead_id

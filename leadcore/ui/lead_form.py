@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore import contacts, leads, settings, sources
+from leadcore import contacts, leads, settings, sources, vehicles
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.ui import format as fmt
@@ -78,9 +78,41 @@ def lead_form() -> None:
                 st.selectbox(_("Editor"), ids, format_func=editors.get, key=f"{key}_editor",
                              index=ids.index(user.id) if user.id in ids else 0)
                 field_error(errors, "editor")
+            _vehicle_fields(key, errors)
             field_error(errors, "contact")
             st.form_submit_button(_("Save"), type="primary", on_click=_save, args=(contact_id,))
         st.button(_("Cancel"), key=f"{key}_cancel", on_click=close_lead_form)
+
+
+def _vehicle_fields(key: str, errors: dict[str, str]) -> None:
+    """The vehicle of interest, optional: folded away unless the seller needs it."""
+    with st.expander(_("Vehicle of interest"), icon=":material/directions_car:",
+                     expanded="vehicle_year" in errors):
+        interest, make, model = st.columns([1, 1, 1])
+        interest.selectbox(_("Interest"), list(vehicles.INTERESTS), format_func=vehicles.interest_label,
+                           index=None, placeholder=_("Not known"), key=f"{key}_vehicle_interest")
+        make.text_input(_("Make"), key=f"{key}_vehicle_make", placeholder="Volkswagen")
+        model.text_input(_("Model"), key=f"{key}_vehicle_model", placeholder="Golf 8 GTI")
+        year, vin = st.columns([1, 2])
+        with year:
+            st.text_input(_("Year"), key=f"{key}_vehicle_year", placeholder="2021")
+            field_error(errors, "vehicle_year")
+        vin.text_input(_("VIN"), key=f"{key}_vehicle_vin",
+                       help=_("17 characters; an invalid VIN is kept and flagged on the lead."))
+
+
+def _typed_vehicle(key: str) -> vehicles.Vehicle | None:
+    """The vehicle typed into the form, or None when nothing was typed."""
+    state = st.session_state
+    typed_year = (state.get(f"{key}_vehicle_year") or "").strip()
+    year = vehicles.parse_year(typed_year)
+    if typed_year and year is None:
+        raise ValidationError("vehicle_year", _("Year must be a four-digit year such as 2021."))
+    vehicle = vehicles.Vehicle(interest=state.get(f"{key}_vehicle_interest"), year=year,
+                               make=state.get(f"{key}_vehicle_make") or "",
+                               model=state.get(f"{key}_vehicle_model") or "",
+                               vin=state.get(f"{key}_vehicle_vin") or "")
+    return None if vehicle.is_empty and not vehicle.interest else vehicle
 
 
 def _save(contact_id: int) -> None:
@@ -90,6 +122,7 @@ def _save(contact_id: int) -> None:
         return
     try:
         resubmission = local_moment(f"{key}_resubmission", session.timezone())
+        vehicle = _typed_vehicle(key)
         lead_id = leads.create_lead(cur, user, session.now(), leads.LeadInput(
             contact_id=contact_id,
             source_id=state.get(f"{key}_source") or -1,
@@ -98,6 +131,7 @@ def _save(contact_id: int) -> None:
             note=state.get(f"{key}_note") or "",
             resubmission_at=resubmission,
             editor_id=state.get(f"{key}_editor") or -1,
+            vehicle=vehicle,
         ))
     except ValidationError as error:
         state[_errors_key(contact_id)] = {error.field: error.message}

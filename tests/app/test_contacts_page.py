@@ -383,3 +383,40 @@ def test_a_supervisor_sees_the_teams_leads_of_a_contact(people, contact, make_le
     assert box.markdown[0].value == "**Leads of this contact** (2)"
     assert {"Anna's lead", "Ben's lead"} <= {t.value for t in box.text}
     assert "The manager's own lead" not in {t.value for t in box.text}
+
+
+def test_the_lead_form_takes_a_vehicle_of_interest(people, contact, open_app, cur, ui):
+    at = open_app(people.anna, page=CONTACTS)
+    at.button(key=f"new_lead_{contact.id}").click().run()
+    _fill_lead(at, contact.id, subject="Golf 8 GTI, Probefahrt")
+    key = f"new_lead_{contact.id}_vehicle"
+    at.selectbox(key=f"{key}_interest").set_value("test_drive")
+    at.text_input(key=f"{key}_make").input("Volkswagen")
+    at.text_input(key=f"{key}_model").input("Golf 8 GTI")
+    at.text_input(key=f"{key}_year").input("EZ 2021")
+    at.text_input(key=f"{key}_vin").input("WVWZZZ1KZAW00000")    # 16 characters: kept, flagged
+    ui.button(at, "Save").click().run()
+    assert not at.exception
+    assert cur.execute(
+        "SELECT vehicle_interest, vehicle_make, vehicle_model, vehicle_year, vehicle_vin, vehicle_vin_valid"
+        " FROM leads").fetchall() == [("test_drive", "Volkswagen", "Golf 8 GTI", 2021, "WVWZZZ1KZAW00000", False)]
+
+
+def test_a_year_that_is_no_year_is_refused_under_its_field(people, contact, open_app, count, ui):
+    at = open_app(people.anna, page=CONTACTS)
+    at.button(key=f"new_lead_{contact.id}").click().run()
+    _fill_lead(at, contact.id)
+    at.text_input(key=f"new_lead_{contact.id}_vehicle_year").input("soon")
+    ui.button(at, "Save").click().run()
+    assert not at.exception
+    assert ui.error_under(at, f"new_lead_{contact.id}_vehicle_year") == "Year must be a four-digit year such as 2021."
+    assert count("leads") == 0
+
+
+def test_a_lead_without_a_vehicle_stores_none(people, contact, open_app, cur, ui):
+    at = open_app(people.anna, page=CONTACTS)
+    at.button(key=f"new_lead_{contact.id}").click().run()
+    _fill_lead(at, contact.id)
+    ui.button(at, "Save").click().run()
+    assert cur.execute("SELECT vehicle_make, vehicle_interest, vehicle_vin FROM leads").fetchall() == [
+        (None, None, None)]

@@ -181,3 +181,26 @@ def test_a_source_with_its_own_escalation_times_gives_its_leads_their_due(cur, n
     assert row["stage2_at"] == berlin("2026-11-27 15:00")            # stage 2 stays global: 4 h
     other = _row(cur, leads.create_lead(cur, seller, now, replace(good, source_id=source_ids["mobile.de"])))
     assert other["due_at"] == berlin("2026-11-27 12:00")             # mobile.de keeps the defaults
+
+
+def test_a_vehicle_of_interest_is_stored_checked_and_decoded(cur, now, seller, contact, source_ids):
+    from leadcore import vehicles
+
+    lead = leads.create_lead(cur, seller, now, leads.LeadInput(
+        contact_id=contact.id, source_id=source_ids["mobile.de"], lead_type="new_car",
+        subject="ID.3 Probefahrt", editor_id=seller.id,
+        vehicle=vehicles.Vehicle(interest="test_drive", make=" Volkswagen ", model="ID.3", year=2022,
+                                 vin="WVWZZZE1ZNP012345")))
+    stored = vehicles.get_vehicle(cur, seller, now, lead)
+    assert (stored.interest, stored.make, stored.model, stored.year) == ("test_drive", "Volkswagen", "ID.3", 2022)
+    assert stored.vin_valid is True and stored.vin_manufacturer == "Volkswagen"
+
+
+def test_a_bad_vin_is_kept_and_flagged_never_refused(cur, now, seller, contact, source_ids):
+    from leadcore import vehicles
+
+    lead = leads.create_lead(cur, seller, now, leads.LeadInput(
+        contact_id=contact.id, source_id=source_ids["mobile.de"], lead_type="used_car",
+        subject="Golf", editor_id=seller.id, vehicle=vehicles.Vehicle(vin="WVWZZZIOQ")))
+    stored = vehicles.get_vehicle(cur, seller, now, lead)
+    assert stored.vin == "WVWZZZIOQ" and stored.vin_valid is False and stored.vin_problem
