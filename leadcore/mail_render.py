@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 
 from leadcore import db, outbox
+from leadcore.contacts import format_phone
 from leadcore.errors import NotFound
 from leadcore.i18n import _
 from leadcore.mail_html import (HEADER_IMAGE_CID, HeaderImage, MailBlocks, document, layout, plain_text,
@@ -76,7 +77,7 @@ def lead_contexts(cur: duckdb.DuckDBPyConnection, lead_ids: list[int],
             "lead": {"subject": _text(subject)},
             "vehicle": {"make": _text(make), "model": _text(model), "year": _text(year)},
             "seller": {"name": _text(editor), "email": _text(editor_email),
-                       "phone": _text(editor_phone) or shop.phone},
+                       "phone": format_phone(_text(editor_phone)) or shop.phone},
             "dealership": _dealership_context(shop),
         }
         name = " ".join(p for p in (_text(first), _text(last)) if p) or _text(company)
@@ -94,7 +95,7 @@ def lead_context(cur: duckdb.DuckDBPyConnection, lead_id: int,
 
 def _user_phone(cur: duckdb.DuckDBPyConnection, user: User) -> str:
     rows = cur.execute("SELECT phone FROM users WHERE id = ?", [user.id]).fetchall()
-    return _text(rows[0][0]) if rows else ""
+    return format_phone(_text(rows[0][0])) if rows else ""
 
 
 def _dealership_context(shop: Dealership) -> dict[str, str]:

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 
 from leadcore import audit, db
+from leadcore.contacts import normalise_phone
 from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import _
 
@@ -62,6 +63,7 @@ class UserInput:
     role: str
     location: str = ""
     superior_ids: tuple[int, ...] = ()
+    phone: str = ""        # E.164 once checked; the autoresponder's footer shows it to customers
 
 
 FIELD_LIMIT = 200
@@ -94,7 +96,14 @@ def _check_profile(errors: list, data: UserInput) -> UserInput:
     if len(location) > FIELD_LIMIT:
         errors.append(ValidationError("location", _("Location can have at most {n} characters.")
                                       .format(n=FIELD_LIMIT)))
-    return UserInput(full_name, email, data.role, location, tuple(dict.fromkeys(data.superior_ids)))
+    phone = (data.phone or "").strip()
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except ValueError:
+            errors.append(ValidationError("phone", _("Phone is not a valid phone number.")))
+    return UserInput(full_name, email, data.role, location, tuple(dict.fromkeys(data.superior_ids)),
+                     phone)
 
 
 def _check_superiors(cur: duckdb.DuckDBPyConnection, errors: list, user_id: int | None,
@@ -169,10 +178,10 @@ def create_user(cur: duckdb.DuckDBPyConnection, actor: User | None, now: datetim
 
     def work(c: duckdb.DuckDBPyConnection) -> int:
         new_id = c.execute(
-            "INSERT INTO users (username, full_name, email, role, password_hash, location, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO users (username, full_name, email, role, password_hash, location, phone,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [username, clean.full_name, clean.email, clean.role, hash_password(password),
-             clean.location or None, now],
+             clean.location or None, clean.phone or None, now],
         ).fetchall()[0][0]
         for superior in clean.superior_ids:
             c.execute("INSERT INTO user_superiors VALUES (?, ?)", [new_id, superior])
@@ -192,7 +201,7 @@ def add_user(cur: duckdb.DuckDBPyConnection, now: datetime, username: str, full_
 
 def _plain(data: UserInput) -> dict:
     return {"full_name": data.full_name, "email": data.email, "role": data.role,
-            "location": data.location, "superior_ids": sorted(data.superior_ids)}
+            "location": data.location, "superior_ids": sorted(data.superior_ids), "phone": data.phone}
 
 
 def superior_ids(cur: duckdb.DuckDBPyConnection, user_id: int) -> tuple[int, ...]:
@@ -203,7 +212,9 @@ def superior_ids(cur: duckdb.DuckDBPyConnection, user_id: int) -> tuple[int, ...
 def user_input(cur: duckdb.DuckDBPyConnection, user_id: int) -> UserInput:
     """The user's editable data as stored (what the edit form starts from)."""
     user = get_user(cur, user_id)
-    return UserInput(user.full_name, user.email, user.role, user.location or "", superior_ids(cur, user_id))
+    phone = cur.execute("SELECT coalesce(phone, '') FROM users WHERE id = ?", [user_id]).fetchall()[0][0]
+    return UserInput(user.full_name, user.email, user.role, user.location or "", superior_ids(cur, user_id),
+                     phone)
 
 
 def _other_active_admins(cur: duckdb.DuckDBPyConnection, user_id: int) -> int:
@@ -230,8 +241,9 @@ def update_user(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user
         return target
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
-        c.execute("UPDATE users SET full_name = ?, email = ?, role = ?, location = ? WHERE id = ?",
-                  [clean.full_name, clean.email, clean.role, clean.location or None, user_id])
+        c.execute("UPDATE users SET full_name = ?, email = ?, role = ?, location = ?, phone = ? WHERE id = ?",
+                  [clean.full_name, clean.email, clean.role, clean.location or None, clean.phone or None,
+                   user_id])
         if before.superior_ids != clean.superior_ids:
             c.execute("DELETE FROM user_superiors WHERE user_id = ?", [user_id])
             for superior in clean.superior_ids:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from leadcore import users
+from leadcore.contacts import format_phone
 from leadcore.i18n import N_, _
 from leadcore.ui import actions, session
 from leadcore.ui.absence_form import absences_panel
@@ -12,7 +13,7 @@ from leadcore.ui.fields import field_error
 
 ROLE_LABELS = {"seller": N_("Seller"), "supervisor": N_("Supervisor"), "manager": N_("Manager"),
                "analyst": N_("Analyst"), "admin": N_("Admin")}
-_PROFILE = ("full_name", "email", "role", "location", "superiors")
+_PROFILE = ("full_name", "email", "phone", "role", "location", "superiors")
 _ADD = "user_add"
 
 
@@ -54,8 +55,14 @@ def _profile_fields(prefix: str, errors: dict[str, str], roles: list[str],
                     superiors: dict[int, str]) -> None:
     st.text_input(_("Name"), key=f"{prefix}_full_name")
     field_error(errors, "full_name")
-    st.text_input(_("E-mail"), key=f"{prefix}_email")
-    field_error(errors, "email")
+    email, phone = st.columns(2)
+    with email:
+        st.text_input(_("E-mail"), key=f"{prefix}_email")
+        field_error(errors, "email")
+    with phone:
+        st.text_input(_("Phone"), key=f"{prefix}_phone",
+                      help=_("Shown to customers in the autoresponder's seller block."))
+        field_error(errors, "phone")
     role, location = st.columns(2)
     role.selectbox(_("Role"), roles, format_func=_role, key=f"{prefix}_role")
     location.text_input(_("Location"), key=f"{prefix}_location")
@@ -70,7 +77,7 @@ def _profile_input(prefix: str) -> users.UserInput:
     state = st.session_state
     return users.UserInput(state.get(f"{prefix}_full_name") or "", state.get(f"{prefix}_email") or "",
                            state.get(f"{prefix}_role") or "", state.get(f"{prefix}_location") or "",
-                           tuple(state.get(f"{prefix}_superiors") or ()))
+                           tuple(state.get(f"{prefix}_superiors") or ()), state.get(f"{prefix}_phone") or "")
 
 
 def _add_form(actor: users.User, superiors: dict[int, str]) -> None:
@@ -103,7 +110,8 @@ def _edit_user(actor: users.User, target: users.User, superiors: dict[int, str])
     stored = users.user_input(session.cursor(), target.id)
     others = {k: v for k, v in superiors.items() if k != target.id}
     # A deactivated superior is no longer offered (and no longer receives escalations).
-    actions.seed({f"{prefix}_{name}": value for name, value in vars(stored).items() if name != "superior_ids"}
+    actions.seed({f"{prefix}_{name}": format_phone(value) if name == "phone" else value
+                  for name, value in vars(stored).items() if name != "superior_ids"}
                  | {f"{prefix}_superiors": [i for i in stored.superior_ids if i in others]})
     errors = actions.errors(prefix)
     profile, extra = st.columns([3, 2])

@@ -310,3 +310,15 @@ def test_the_absence_table_shows_current_and_coming_ones_with_names(cur, now, se
     assert rows[["user_name", "deputy"]].values.tolist() == [["Anna Becker", "Ben Schulz"]]
     assert len(absences.list_absences(cur, seller.id)) == 2
     assert len(absences.list_absences(cur, seller.id, from_day=TODAY)) == 1
+
+
+def test_a_sellers_phone_is_checked_normalised_and_shown_in_the_autoresponder(cur, now, admin, seller):
+    from leadcore import mail_render
+
+    data = users.user_input(cur, seller.id)
+    with pytest.raises(ValidationErrors) as error:
+        users.update_user(cur, admin, now, seller.id, replace(data, phone="12"))
+    assert error.value.by_field() == {"phone": "Phone is not a valid phone number."}
+    users.update_user(cur, admin, now, seller.id, replace(data, phone="030 1234567"))
+    assert users.user_input(cur, seller.id).phone == "+49301234567"
+    assert mail_render._user_phone(cur, seller) == "030 1234567"
