@@ -66,11 +66,7 @@ def queue_message(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lea
     detail += "\n\n" + html_to_text(mail.blocks.body)
 
     def work(c: duckdb.DuckDBPyConnection) -> int:
-        c.execute(
-            "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
-            " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *leads.due_columns(c, lead.arrived_at, resubmission_at, lead.source_id),
-             now, now, lead_id])
+        leads.move_due(c, lead, now, resubmission_at, worked=True)
         leads.append_event(c, lead_id, now, user, "message", detail)
         return outbox.queue(c, now, outbox.OutgoingMail(
             kind="message", recipient_email=recipient.email, recipient_name=recipient.name, subject=mail.subject,

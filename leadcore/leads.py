@@ -80,8 +80,23 @@ def due_columns(cur: duckdb.DuckDBPyConnection, arrived_at: datetime,
     return [times.due_at, times.reminder_at, times.stage2_at]
 
 
+def move_due(cur: duckdb.DuckDBPyConnection, lead: LeadRow, now: datetime,
+             resubmission_at: datetime | None, worked: bool) -> None:
+    """Set the lead's resubmission and re-derive its due times from it (a new due cycle).
+
+    worked: the user acted on the lead (a note, a message), which stamps the first response.
+    """
+    stamp = ", first_response_at = coalesce(first_response_at, $now)" if worked else ""
+    cur.execute(
+        "UPDATE leads SET resubmission_at = $resubmission, due_at = $due, reminder_at = $reminder,"
+        f" stage2_at = $stage2, last_activity_at = $now{stamp} WHERE id = $lead",
+        dict(zip(("due", "reminder", "stage2"),
+                 due_columns(cur, lead.arrived_at, resubmission_at, lead.source_id)),
+             resubmission=resubmission_at, now=now, lead=lead.id))
+
+
 def append_event(cur: duckdb.DuckDBPyConnection, lead_id: int, now: datetime, user: User | None,
-           kind: str, detail: str) -> None:
+                 kind: str, detail: str) -> None:
     cur.execute(
         "INSERT INTO lead_events (lead_id, happened_at, user_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
         [lead_id, now, user.id if user else None, kind, detail],
@@ -169,11 +184,7 @@ def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
         raise ValidationErrors(errors)
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
-        c.execute(
-            "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
-            " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *due_columns(c, lead.arrived_at, resubmission_at, lead.source_id),
-             now, now, lead_id])
+        move_due(c, lead, now, resubmission_at, worked=True)
         append_event(c, lead_id, now, user, "note", text.strip())
 
     db.write(cur, work)
@@ -223,10 +234,7 @@ def _resubmission_steps(user: User, now: datetime, resubmission_at: datetime | N
         raise ValidationErrors(errors)
 
     def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
-        c.execute(
-            "UPDATE leads SET resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?,"
-            " last_activity_at = ? WHERE id = ?",
-            [resubmission_at, *due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead.id])
+        move_due(c, lead, now, resubmission_at, worked=False)
         detail = (resubmission_at.isoformat() if resubmission_at
                   else _("cleared (due by arrival + stage 1)"))
         append_event(c, lead.id, now, user, "resubmission", detail)
@@ -328,11 +336,9 @@ def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: i
         raise ValidationErrors(errors)
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
-        c.execute(
-            "UPDATE leads SET status = 'open', completed_at = NULL, completion_reason_id = NULL,"
-            " resubmission_at = ?, due_at = ?, reminder_at = ?, stage2_at = ?, last_activity_at = ?"
-            " WHERE id = ?",
-            [resubmission_at, *due_columns(c, lead.arrived_at, resubmission_at, lead.source_id), now, lead_id])
+        c.execute("UPDATE leads SET status = 'open', completed_at = NULL, completion_reason_id = NULL"
+                  " WHERE id = ?", [lead_id])
+        move_due(c, lead, now, resubmission_at, worked=False)
         append_event(c, lead_id, now, user, "reopened", resubmission_at.isoformat())
 
     db.write(cur, work)
