@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore import reasons, settings, sources, users
+from leadcore import reasons, sources
 from leadcore.i18n import _
 from leadcore.ui import actions, session
 from leadcore.ui.fields import field_error
@@ -15,23 +15,38 @@ def _channel(code: str) -> str:
     return _(sources.CHANNELS.get(code, code))
 
 
-def _lead_workers(cur) -> dict[int, str]:
-    """Active users who can receive leads, named as the basic setting says."""
-    style = settings.basic_settings(cur).user_name_display
-    return {u.id: users.display_name(u, style) for u in users.active_users(cur)}
+def _move(kind: str, move, row_id: int, steps: int) -> None:
+    actions.run(f"{kind}_{row_id}", lambda: move(
+        session.cursor(), session.require_user(), session.now(), row_id, steps), _("Order saved."))
 
 
-def _row_buttons(prefix: str, row_id: int, move, delete=None, delete_label: str = "",
-                 delete_help: str = "") -> None:
-    """Move up, Move down and (where allowed) Delete under the edit form of one row."""
+def _delete(kind: str, delete, done: str, row_id: int) -> None:
+    prefix = f"{kind}_{row_id}"
+
+    def work() -> None:
+        delete(session.cursor(), session.require_user(), session.now(), row_id)
+        st.session_state.pop(f"{kind}_edit_id", None)
+
+    # The notice goes under the list: the deleted row's own form is gone.
+    actions.run(prefix, work, done, notice_to=f"{kind}s",
+                forget=[k for k in st.session_state if str(k).startswith(f"{prefix}_")])
+
+
+def _row_buttons(kind: str, row_id: int, move, delete=None, delete_label: str = "",
+                 delete_help: str = "", deleted: str = "") -> None:
+    """Move up, Move down and (where allowed) Delete under the edit form of one row.
+
+    move / delete are the service functions (sources.move_source, reasons.delete_reason...).
+    """
+    prefix = f"{kind}_{row_id}"
     up, down, remove = st.columns(3)
-    up.button(_("Move up"), key=f"{prefix}_up", icon=":material/arrow_upward:", on_click=move,
-              args=(row_id, -1), width="stretch")
-    down.button(_("Move down"), key=f"{prefix}_down", icon=":material/arrow_downward:", on_click=move,
-                args=(row_id, 1), width="stretch")
+    up.button(_("Move up"), key=f"{prefix}_up", icon=":material/arrow_upward:", on_click=_move,
+              args=(kind, move, row_id, -1), width="stretch")
+    down.button(_("Move down"), key=f"{prefix}_down", icon=":material/arrow_downward:", on_click=_move,
+                args=(kind, move, row_id, 1), width="stretch")
     if delete is not None:
-        remove.button(delete_label, key=f"{prefix}_delete", icon=":material/delete:", on_click=delete,
-                      args=(row_id,), help=delete_help, width="stretch")
+        remove.button(delete_label, key=f"{prefix}_delete", icon=":material/delete:", on_click=_delete,
+                      args=(kind, delete, deleted, row_id), help=delete_help, width="stretch")
 
 
 # --- sources -----------------------------------------------------------------------------------
@@ -39,7 +54,7 @@ def _row_buttons(prefix: str, row_id: int, move, delete=None, delete_label: str 
 def sources_tab() -> None:
     cur = session.cursor()
     every = sources.list_sources(cur, active_only=False)
-    workers = _lead_workers(cur)
+    workers = session.user_names(editors_only=True)
     used = dict(cur.execute("SELECT source_id, count(*) FROM leads GROUP BY source_id").fetchall())
     st.dataframe(
         [{"name": s.name, "channel": _channel(s.channel), "active": s.active,
@@ -104,8 +119,8 @@ def _edit_source(cur, every: dict[int, sources.Source], workers: dict[int, str])
         st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key=f"{prefix}_users")
         field_error(errors, "users")
         st.form_submit_button(_("Save source"), type="primary", on_click=_save_source, args=(source_id,))
-    _row_buttons(prefix, source_id, _move_source, _delete_source, _("Delete source"),
-                 _("Only a source no lead uses can be deleted; deactivate the others."))
+    _row_buttons("source", source_id, sources.move_source, sources.delete_source, _("Delete source"),
+                 _("Only a source no lead uses can be deleted; deactivate the others."), _("Source deleted."))
     actions.outcome(prefix, _SOURCE_FIELDS)
 
 
@@ -116,23 +131,6 @@ def _save_source(source_id: int) -> None:
         name=state.get(f"{prefix}_name") or "", channel=state.get(f"{prefix}_channel"),
         active=bool(state.get(f"{prefix}_active")), user_ids=list(state.get(f"{prefix}_users") or [])),
         lambda s: _("Source {name} saved.").format(name=s.name))
-
-
-def _move_source(source_id: int, steps: int) -> None:
-    actions.run(f"source_{source_id}", lambda: sources.move_source(
-        session.cursor(), session.require_user(), session.now(), source_id, steps), _("Order saved."))
-
-
-def _delete_source(source_id: int) -> None:
-    prefix = f"source_{source_id}"
-
-    def work() -> None:
-        sources.delete_source(session.cursor(), session.require_user(), session.now(), source_id)
-        st.session_state.pop("source_edit_id", None)
-
-    # The notice goes under the list: the deleted source's own form is gone.
-    actions.run(prefix, work, _("Source deleted."), notice_to="sources",
-                forget=[k for k in st.session_state if str(k).startswith(f"{prefix}_")])
 
 
 # --- completion reasons --------------------------------------------------------------------------
@@ -208,8 +206,9 @@ def _edit_reason(every: dict[int, reasons.CompletionReason]) -> None:
         st.checkbox(_("Hidden (not offered when completing a lead)"), key=f"{prefix}_hidden")
         field_error(errors, "hidden")
         st.form_submit_button(_("Save reason"), type="primary", on_click=_save_reason, args=(reason_id,))
-    _row_buttons(prefix, reason_id, _move_reason, None if reason.is_system else _delete_reason,
-                 _("Delete reason"), _("Only a reason no lead was completed with can be deleted; hide the others."))
+    _row_buttons("reason", reason_id, reasons.move_reason, None if reason.is_system else reasons.delete_reason,
+                 _("Delete reason"), _("Only a reason no lead was completed with can be deleted; hide the others."),
+                 _("Completion reason deleted."))
     actions.outcome(prefix, _REASON_FIELDS)
 
 
@@ -220,20 +219,3 @@ def _save_reason(reason_id: int) -> None:
         label=state.get(f"{prefix}_label") or "", outcome=state.get(f"{prefix}_outcome"),
         hidden=bool(state.get(f"{prefix}_hidden"))),
         lambda r: _("Completion reason {label} saved.").format(label=r.label))
-
-
-def _move_reason(reason_id: int, steps: int) -> None:
-    actions.run(f"reason_{reason_id}", lambda: reasons.move_reason(
-        session.cursor(), session.require_user(), session.now(), reason_id, steps), _("Order saved."))
-
-
-def _delete_reason(reason_id: int) -> None:
-    prefix = f"reason_{reason_id}"
-
-    def work() -> None:
-        reasons.delete_reason(session.cursor(), session.require_user(), session.now(), reason_id)
-        st.session_state.pop("reason_edit_id", None)
-
-    actions.run(prefix, work, _("Completion reason deleted."), notice_to="reasons",
-                forget=[k for k in st.session_state if str(k).startswith(f"{prefix}_")])
-

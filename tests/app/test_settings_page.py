@@ -301,3 +301,20 @@ def test_my_absences_renders_for_every_role(by_role, open_page, role):
     at = open_page(by_role[role], PROFILE)
     assert not at.exception and not at.error
     assert [b.label for b in at.button if b.label == "Add absence"] == ["Add absence"]
+
+
+def test_a_reason_moves_up_and_an_unused_one_is_deleted(cur, people, open_page, ui):
+    from leadcore import reasons
+    at = open_page(people.dirk)
+    at.text_input(key="reason_add_label").input("Financing refused")
+    at.selectbox(key="reason_add_outcome").set_value("lost")
+    _submit(at, ui, "Add reason")
+    added = [r for r in reasons.list_reasons(cur) if r.label == "Financing refused"][0]
+    at.selectbox(key="reason_edit_id").set_value(added.id).run()
+    at.button(key=f"reason_{added.id}_up").click().run()
+    assert not at.exception
+    assert [r.label for r in reasons.list_reasons(cur)][-2] == "Financing refused"
+    at.button(key=f"reason_{added.id}_delete").click().run()
+    assert not at.exception
+    assert "Financing refused" not in [r.label for r in reasons.list_reasons(cur, include_hidden=True)]
+    assert "Completion reason deleted." in [s.value for s in at.success]
