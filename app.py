@@ -1,7 +1,8 @@
 """leadcore's entry point: sign-in, then the pages the signed-in user's role may use."""
 import streamlit as st
 
-from leadcore import notifications, users
+from leadcore.leads import notifications
+from leadcore.admin import users
 from leadcore.i18n import _
 from leadcore.ui import session
 

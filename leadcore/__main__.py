@@ -41,7 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_user_add(args: argparse.Namespace) -> None:
-    from leadcore import users
+    from leadcore.admin import users
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     if not password:
@@ -53,7 +53,7 @@ def cmd_user_add(args: argparse.Namespace) -> None:
 
 
 def cmd_escalate(args: argparse.Namespace) -> None:
-    from leadcore import escalation
+    from leadcore.leads import escalation
 
     con = db.connect()
     result = escalation.sweep(con.cursor(), clock.now())
@@ -65,7 +65,8 @@ def cmd_escalate(args: argparse.Namespace) -> None:
 
 
 def cmd_send_mail(args: argparse.Namespace) -> None:
-    from leadcore import mailer, outbox
+    from leadcore.mail import smtp as mailer
+    from leadcore.mail import outbox
 
     config = mailer.smtp_config(os.environ, mailer.read_secrets_file())
     if config is None:
@@ -90,9 +91,10 @@ def cmd_intake(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from leadcore import bench
+    # The benchmarks live beside the product (benchmarks/), not in it: loaded only when asked for.
+    from benchmarks import run
 
-    bench.run(sizes=tuple(args.sizes), fresh=args.fresh)
+    run.run(sizes=tuple(args.sizes), fresh=args.fresh)
 
 
 def parser() -> argparse.ArgumentParser:

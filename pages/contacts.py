@@ -1,10 +1,11 @@
 """Contacts: search, create and edit contacts, see their leads, and start a lead from one."""
 import streamlit as st
 
-from leadcore import contacts, lead_list
-from leadcore.contacts import format_phone
+from leadcore.contacts import service as contacts
+from leadcore.leads import listing as lead_list
+from leadcore.contacts.service import format_phone
 from leadcore.i18n import _, ngettext
-from leadcore.lead_list import LeadFilter
+from leadcore.leads.listing import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.contact_form import close_contact_form, contact_form, open_contact_form

@@ -7,8 +7,12 @@ from datetime import date, datetime, time
 
 import streamlit as st
 
-from leadcore import analytics, charts, exports, leads, sources
-from leadcore.analytics import DashboardFilter
+from leadcore.analytics import dashboard as analytics
+from leadcore.analytics import charts
+from leadcore.analytics import exports
+from leadcore.leads import service as leads
+from leadcore.admin import sources
+from leadcore.analytics.dashboard import DashboardFilter
 from leadcore.i18n import N_, _
 from leadcore.ui import format as fmt
 from leadcore.ui import session

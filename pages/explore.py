@@ -3,9 +3,12 @@ from datetime import timedelta
 
 import streamlit as st
 
-from leadcore import charts, explore, explore_sql, exports
+from leadcore.analytics import charts
+from leadcore.analytics.explore import catalogue as explore
+from leadcore.analytics.explore import sql_box as explore_sql
+from leadcore.analytics import exports
 from leadcore.errors import LeadcoreError
-from leadcore.explore import Condition, ExploreQuery
+from leadcore.analytics.explore.catalogue import Condition, ExploreQuery
 from leadcore.i18n import _, ngettext
 from leadcore.ui import format as fmt
 from leadcore.ui import session

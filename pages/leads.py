@@ -1,9 +1,12 @@
 """Leads: the seller's work list (search, filters, paging), the lead detail, and "New lead"."""
 import streamlit as st
 
-from leadcore import duetime, lead_list, leads, sources
+from leadcore.rules import duetime
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.admin import sources
 from leadcore.i18n import _
-from leadcore.lead_list import LeadFilter
+from leadcore.leads.listing import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.bulk_actions import bulk_actions

@@ -1,7 +1,7 @@
 """Notifications: the reminders and escalations addressed to the signed-in user."""
 import streamlit as st
 
-from leadcore import notifications
+from leadcore.leads import notifications
 from leadcore.i18n import _, ngettext
 from leadcore.ui import format as fmt
 from leadcore.ui import session

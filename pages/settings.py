@@ -2,15 +2,15 @@
 import streamlit as st
 
 from leadcore.i18n import _
-from leadcore.permissions import may_edit_settings
+from leadcore.roles import may_edit_settings
 from leadcore.ui import session
 from leadcore.ui.audit_log import audit_tab
 from leadcore.ui.outbox_view import outbox_tab
-from leadcore.ui.settings_lists import reasons_tab, sources_tab
-from leadcore.ui.settings_intake import intake_tab
-from leadcore.ui.settings_rules import basic_settings_tab, escalation_tab, holidays_tab, working_hours_tab
-from leadcore.ui.settings_templates import templates_tab
-from leadcore.ui.settings_users import users_tab
+from leadcore.ui.settings.lists import reasons_tab, sources_tab
+from leadcore.ui.settings.intake import intake_tab
+from leadcore.ui.settings.rules import basic_settings_tab, escalation_tab, holidays_tab, working_hours_tab
+from leadcore.ui.settings.templates import templates_tab
+from leadcore.ui.settings.users import users_tab
 
 user = session.require_user()
 st.title(_("Settings"))

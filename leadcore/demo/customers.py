@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadcore import contacts
+from leadcore.contacts import service as contacts
 from leadcore.demo.columns import SECOND, str_ints, take, ts, weights
 from leadcore.demo.world import LOCATIONS, NamePools, ascii_slug
 

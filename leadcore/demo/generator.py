@@ -10,7 +10,10 @@ from datetime import datetime
 import duckdb
 import numpy as np
 
-from leadcore import contacts, db, duetime, settings
+from leadcore import db
+from leadcore.contacts import service as contacts
+from leadcore.rules import duetime
+from leadcore.admin import settings
 from leadcore.demo.columns import us
 from leadcore.demo.customers import contacts_table
 from leadcore.demo.history import events_table, settle_past_notifications
@@ -21,7 +24,7 @@ from leadcore.demo.store import bulk_insert, next_id
 from leadcore.demo.world import NamePools
 from leadcore.errors import Conflict
 from leadcore.i18n import _
-from leadcore.users import hash_password
+from leadcore.admin.users import hash_password
 
 
 @dataclass(frozen=True)

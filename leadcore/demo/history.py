@@ -8,7 +8,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from leadcore import db, escalation
+from leadcore import db
+from leadcore.leads import escalation
 from leadcore.demo.columns import take, ts
 from leadcore.demo.plan import LeadPlan
 from leadcore.demo.subjects import WORK_NOTES

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from leadcore import duetime
+from leadcore.rules import duetime
 from leadcore.demo.columns import DAY, HOUR, MINUTE, SECOND, ceil_to, dt, weights
 from leadcore.demo.worktime import windows
 

@@ -7,11 +7,11 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 
-from leadcore import duetime
+from leadcore.rules import duetime
 from leadcore.demo.columns import DAY, HOUR, MINUTE, SECOND, UTC, ceil_to, dt, td_us, us, weights
 from leadcore.demo.open_leads import Moments, open_leads
 from leadcore.demo.worktime import arrival_due, into_working_hours, windows
-from leadcore.leads import LEAD_TYPES
+from leadcore.leads.service import LEAD_TYPES
 
 HISTORY_DAYS = 182          # leads arrive over the last ~6 months
 CONTACTS_PER_LEAD = 0.6     # the rest are repeat customers

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from leadcore import duetime
+from leadcore.rules import duetime
 from leadcore.demo.columns import DAY, MINUTE, SECOND, UTC, dt, td_us, us
 
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from leadcore.contacts import ContactInput
+from leadcore.contacts.service import ContactInput
 from leadcore.i18n import _
 from leadcore.intake.incoming import IncomingLead, Rejected
-from leadcore.vehicles import Vehicle, interest_code, interest_label, parse_price, parse_year, status_code
+from leadcore.leads.vehicles import Vehicle, interest_code, interest_label, parse_price, parse_year, status_code
 
 _MOBILE_TYPES = {"cellphone", "cell", "mobile", "mobil", "handy"}
 _IGNORED_PHONE_TYPES = {"fax", "pager"}

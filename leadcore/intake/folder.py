@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from leadcore import settings
+from leadcore.admin import settings
 from leadcore.i18n import _
 from leadcore.intake.service import IntakeResult, Progress, intake_many
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from leadcore import contacts
-from leadcore.contacts import ContactInput
+from leadcore.contacts import service as contacts
+from leadcore.contacts.service import ContactInput
 from leadcore.errors import ValidationErrors
 from leadcore.i18n import _
-from leadcore.vehicles import Vehicle
+from leadcore.leads.vehicles import Vehicle
 
 
 class Rejected(Exception):

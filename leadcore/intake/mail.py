@@ -16,13 +16,13 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
-from leadcore.contacts import ContactInput
+from leadcore.contacts.service import ContactInput
 from leadcore.i18n import _
 from leadcore.intake import adf
 from leadcore.intake.incoming import IncomingLead, Rejected
 from leadcore.intake.labels import read_labels
-from leadcore.leads import SUBJECT_LIMIT
-from leadcore.vehicles import Vehicle, interest_code, parse_price, parse_year
+from leadcore.leads.service import SUBJECT_LIMIT
+from leadcore.leads.vehicles import Vehicle, interest_code, parse_price, parse_year
 
 _BROKEN_STRUCTURE = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect",
                      "MultipartInvariantViolationDefect"}

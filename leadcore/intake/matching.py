@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from leadcore.contacts import ContactInput
+from leadcore.contacts.service import ContactInput
 from leadcore.i18n import N_
 
 BY_EMAIL, BY_PHONE, BY_NAME = N_("e-mail"), N_("phone"), N_("last name and postal code")

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import duckdb
 
-from leadcore import audit, db, settings
+from leadcore import audit, db
+from leadcore.admin import settings
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.intake.incoming import IncomingLead
-from leadcore.permissions import require_settings_editor
-from leadcore.users import User
+from leadcore.roles import require_settings_editor
+from leadcore.admin.users import User
 
 _DOMAIN = re.compile(r"@?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")
 _ADDRESS = re.compile(r"[^@\s]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")

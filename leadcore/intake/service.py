@@ -20,14 +20,15 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from leadcore import db, settings
+from leadcore import db
+from leadcore.admin import settings
 from leadcore.errors import Conflict, LeadcoreError
 from leadcore.i18n import _
 from leadcore.intake import adf, mail
 from leadcore.intake.incoming import IncomingLead, Rejected, reachable_customer
 from leadcore.intake.store import Message, store_batch
-from leadcore.permissions import may_edit_settings
-from leadcore.users import User
+from leadcore.roles import may_edit_settings
+from leadcore.admin.users import User
 
 log = logging.getLogger("leadcore.intake")
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024

@@ -22,9 +22,15 @@ from itertools import count
 import duckdb
 import pyarrow as pa
 
-from leadcore import autoresponder, contacts, distribution, duetime, leads, settings, vehicles
-from leadcore.contacts import ContactInput
-from leadcore.distribution import Distributor
+from leadcore.mail import autoresponder
+from leadcore.contacts import service as contacts
+from leadcore.leads import distribution
+from leadcore.rules import duetime
+from leadcore.leads import service as leads
+from leadcore.admin import settings
+from leadcore.leads import vehicles
+from leadcore.contacts.service import ContactInput
+from leadcore.leads.distribution import Distributor
 from leadcore.errors import ValidationError
 from leadcore.i18n import _
 from leadcore.intake.incoming import IncomingLead

@@ -5,7 +5,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from leadcore import leads, reasons
+from leadcore.leads import service as leads
+from leadcore.admin import reasons
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.ui import session

@@ -5,8 +5,8 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from leadcore import contacts
-from leadcore.contacts import ContactInput, format_phone
+from leadcore.contacts import service as contacts
+from leadcore.contacts.service import ContactInput, format_phone
 from leadcore.errors import NotFound, ValidationErrors
 from leadcore.i18n import _
 from leadcore.ui import format as fmt

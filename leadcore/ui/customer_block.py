@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore.contacts import Contact, format_phone
+from leadcore.contacts.service import Contact, format_phone
 from leadcore.i18n import _
 
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from babel.dates import format_datetime
 
-from leadcore import duetime
+from leadcore.rules import duetime
 from leadcore.i18n import N_, _
-from leadcore.leads import LEAD_TYPES
+from leadcore.leads.service import LEAD_TYPES
 
 DATETIME_PATTERN = "dd.MM.yyyy HH:mm"
 _LIGHT_ICONS = {duetime.ON_TIME: "🟢", duetime.DUE_SOON: "🟡", duetime.OVERDUE: "🔴"}

@@ -5,10 +5,13 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from leadcore import lead_list, leads, reasons, visibility
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.admin import reasons
+from leadcore.leads import visibility
 from leadcore.errors import LeadcoreError, ValidationError, ValidationErrors
 from leadcore.i18n import _
-from leadcore.lead_list import LeadDetail
+from leadcore.leads.listing import LeadDetail
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.customer_block import customer_block

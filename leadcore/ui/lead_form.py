@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore import contacts, leads, settings, sources, vehicles
+from leadcore.contacts import service as contacts
+from leadcore.leads import service as leads
+from leadcore.admin import settings
+from leadcore.admin import sources
+from leadcore.leads import vehicles
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.ui import format as fmt

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from leadcore import lead_messages
+from leadcore.leads import messages as lead_messages
 from leadcore.errors import LeadcoreError
 from leadcore.i18n import _
-from leadcore.lead_list import LeadDetail
-from leadcore.mail_html import text_to_html
+from leadcore.leads.listing import LeadDetail
+from leadcore.mail.html import text_to_html
 from leadcore.ui import actions, session
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 from leadcore.ui.placeholder_picker import placeholder_picker

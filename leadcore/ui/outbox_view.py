@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore import mailer, outbox
+from leadcore.mail import smtp as mailer
+from leadcore.mail import outbox
 from leadcore.i18n import _
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from leadcore.i18n import _
-from leadcore.mail_templates import PLACEHOLDERS
+from leadcore.mail.templates import PLACEHOLDERS
 
 
 def placeholder_picker(key: str, targets: dict[str, str]) -> None:

@@ -11,11 +11,16 @@ from zoneinfo import ZoneInfo
 import duckdb
 import streamlit as st
 
-from leadcore import clock, db, escalation, mailer, outbox, settings, users
+from leadcore import clock, db
+from leadcore.leads import escalation
+from leadcore.mail import smtp as mailer
+from leadcore.mail import outbox
+from leadcore.admin import settings
+from leadcore.admin import users
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.intake.folder import poll_folder
 from leadcore.scheduler import Scheduler
-from leadcore.users import User
+from leadcore.admin.users import User
 
 _local = threading.local()
 

@@ -38,9 +38,12 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Widget
 from streamlit.testing.v1.element_tree import Error as ErrorAlert
 
-from leadcore import contacts, leads, sources, users
+from leadcore.contacts import service as contacts
+from leadcore.leads import service as leads
+from leadcore.admin import sources
+from leadcore.admin import users
 from leadcore.ui.session import _root_connection
-from leadcore.users import User
+from leadcore.admin.users import User
 
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadcore import leads
+from leadcore.leads import service as leads
 from leadcore.ui import format as fmt
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Dataframe, Markdown
 
-from leadcore import leads
+from leadcore.leads import service as leads
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = "pages/dashboard.py"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from leadcore import leads
+from leadcore.leads import service as leads
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = "pages/explore.py"

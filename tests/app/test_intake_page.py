@@ -90,7 +90,7 @@ def test_an_empty_log_says_so(intake_page, people):
 
 # --- Settings: Intake tab -----------------------------------------------------------------------
 
-TAB = "from leadcore.ui.settings_intake import intake_tab\nintake_tab()"
+TAB = "from leadcore.ui.settings.intake import intake_tab\nintake_tab()"
 
 
 def test_the_intake_settings_are_saved(script, people, cur, source_ids, tmp_path):

@@ -7,7 +7,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from leadcore import leads
+from leadcore.leads import service as leads
 from leadcore.ui import format as fmt
 
 # The timeline may show its event kinds as labels; the kinds are what the tests compare.

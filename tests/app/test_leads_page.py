@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore import leads
+from leadcore.leads import service as leads
 from leadcore.ui import format as fmt
 
 CONTACTS = "pages/contacts.py"
@@ -247,7 +247,7 @@ def test_an_unknown_lead_in_the_query_parameter_says_so(people, open_app):
 @pytest.mark.parametrize("shown, expected", [("first_last", "Anna Becker"), ("last_first", "Becker, Anna"),
                                              ("username", "anna")])
 def test_the_list_shows_editors_as_the_basic_setting_says(people, make_lead, open_app, cur, ui, shown, expected):
-    from leadcore import settings
+    from leadcore.admin import settings
 
     make_lead(people.anna)
     settings.put(cur, "user_name_display", shown)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore import escalation
+from leadcore.leads import escalation
 
 NOTIFICATIONS = "pages/notifications.py"
 

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from leadcore import absences, closures, settings, sources, users
+from leadcore.admin import absences
+from leadcore.admin import holidays as closures
+from leadcore.admin import settings
+from leadcore.admin import sources
+from leadcore.admin import users
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS, PROFILE = "pages/settings.py", "pages/profile.py"
@@ -245,7 +249,7 @@ def test_absence_of_another_user_from_the_users_tab(cur, people, open_page, ui, 
 
 
 def test_reasons_flow(cur, people, open_page, ui):
-    from leadcore import reasons
+    from leadcore.admin import reasons
     at = open_page(people.dirk)
     at.text_input(key="reason_add_label").input("Financing refused")
     at.selectbox(key="reason_add_outcome").set_value("lost")
@@ -304,7 +308,7 @@ def test_my_absences_renders_for_every_role(by_role, open_page, role):
 
 
 def test_a_reason_moves_up_and_an_unused_one_is_deleted(cur, people, open_page, ui):
-    from leadcore import reasons
+    from leadcore.admin import reasons
     at = open_page(people.dirk)
     at.text_input(key="reason_add_label").input("Financing refused")
     at.selectbox(key="reason_add_outcome").set_value("lost")

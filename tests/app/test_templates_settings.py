@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from leadcore import mail_templates, outbox
+from leadcore.mail import templates as mail_templates
+from leadcore.mail import outbox
 
 TEMPLATE = "tpl0"        # widget key prefix of the default template
 
@@ -20,7 +21,7 @@ def _settings_tabs() -> None:
     import streamlit as st
 
     from leadcore.ui.outbox_view import outbox_tab
-    from leadcore.ui.settings_templates import templates_tab
+    from leadcore.ui.settings.templates import templates_tab
 
     templates, mails = st.tabs(["E-mail templates", "Outbox"])
     with templates:

@@ -78,7 +78,11 @@ class Server:
 def _seed(path: Path) -> dict[str, int]:
     """Users and contacts through leadcore's own services. Runs in a child process (see
     `_seeded_database`), so no connection of this test process can hold DuckDB's file lock."""
-    from leadcore import contacts, db, leads, sources, users
+    from leadcore import db
+    from leadcore.contacts import service as contacts
+    from leadcore.leads import service as leads
+    from leadcore.admin import sources
+    from leadcore.admin import users
 
     now = datetime.fromisoformat(PINNED_NOW)
     con = db.connect(path)

@@ -19,8 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from argon2 import PasswordHasher
 
-from leadcore import contacts, db, leads, sources, users
-from leadcore.users import User
+from leadcore import db
+from leadcore.contacts import service as contacts
+from leadcore.leads import service as leads
+from leadcore.admin import sources
+from leadcore.admin import users
+from leadcore.admin.users import User
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)   # a Friday, inside working hours

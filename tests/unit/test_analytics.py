@@ -11,10 +11,15 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from leadcore import analytics, duetime, lead_list, settings, users, working_calendar
-from leadcore.analytics import DashboardFilter
+from leadcore.analytics import dashboard as analytics
+from leadcore.rules import duetime
+from leadcore.leads import listing as lead_list
+from leadcore.admin import settings
+from leadcore.admin import users
+from leadcore.rules import calendar_sql as working_calendar
+from leadcore.analytics.dashboard import DashboardFilter
 from leadcore.errors import PermissionDenied
-from leadcore.lead_list import LeadFilter
+from leadcore.leads.listing import LeadFilter
 
 UTC = timezone.utc
 US = timedelta(microseconds=1)

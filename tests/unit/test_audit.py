@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from leadcore import audit, settings, sources
+from leadcore import audit
+from leadcore.admin import settings
+from leadcore.admin import sources
 from leadcore.errors import ValidationErrors
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore import leads, reasons
+from leadcore.leads import service as leads
+from leadcore.admin import reasons
 from leadcore.errors import PermissionDenied, ValidationErrors
 
 

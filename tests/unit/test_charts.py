@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from leadcore import charts, duetime
+from leadcore.analytics import charts
+from leadcore.rules import duetime
 
 OPEN = pd.DataFrame({"source": ["mobile.de", "mobile.de", "Phone"],
                      "traffic_light": [duetime.OVERDUE, duetime.ON_TIME, duetime.DUE_SOON],

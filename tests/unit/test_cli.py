@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from leadcore import __main__ as cli
-from leadcore import db, users
+from leadcore import db
+from leadcore.admin import users
 
 ROOT = Path(__file__).resolve().parents[2]
 

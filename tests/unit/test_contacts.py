@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore import contacts
-from leadcore.contacts import ContactInput
+from leadcore.contacts import service as contacts
+from leadcore.contacts.service import ContactInput
 from leadcore.errors import NotFound, ValidationErrors
 
 

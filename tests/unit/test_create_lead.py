@@ -6,10 +6,12 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from leadcore import contacts, lead_list, leads
+from leadcore.contacts import service as contacts
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
 from leadcore.errors import PermissionDenied, ValidationErrors
-from leadcore.lead_list import LeadFilter
-from leadcore.leads import LeadInput
+from leadcore.leads.listing import LeadFilter
+from leadcore.leads.service import LeadInput
 
 UTC = timezone.utc
 
@@ -184,7 +186,7 @@ def test_a_source_with_its_own_escalation_times_gives_its_leads_their_due(cur, n
 
 
 def test_a_vehicle_of_interest_is_stored_checked_and_decoded(cur, now, seller, contact, source_ids):
-    from leadcore import vehicles
+    from leadcore.leads import vehicles
 
     lead = leads.create_lead(cur, seller, now, leads.LeadInput(
         contact_id=contact.id, source_id=source_ids["mobile.de"], lead_type="new_car",
@@ -197,7 +199,7 @@ def test_a_vehicle_of_interest_is_stored_checked_and_decoded(cur, now, seller, c
 
 
 def test_a_bad_vin_is_kept_and_flagged_never_refused(cur, now, seller, contact, source_ids):
-    from leadcore import vehicles
+    from leadcore.leads import vehicles
 
     lead = leads.create_lead(cur, seller, now, leads.LeadInput(
         contact_id=contact.id, source_id=source_ids["mobile.de"], lead_type="used_car",

@@ -6,9 +6,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from email_validator import validate_email
 
-from leadcore import contacts, db, demo, duetime, lead_list, leads, settings, users
+from leadcore import db, demo
+from leadcore.contacts import service as contacts
+from leadcore.rules import duetime
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.admin import settings
+from leadcore.admin import users
 from leadcore.errors import Conflict
-from leadcore.lead_list import LeadFilter
+from leadcore.leads.listing import LeadFilter
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)    # a Friday morning

@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore import lead_list, leads
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
 from leadcore.errors import PermissionDenied
-from leadcore.lead_list import LeadFilter
+from leadcore.leads.listing import LeadFilter
 
 
 @pytest.fixture

@@ -8,7 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore import absences, db, distribution, settings, users
+from leadcore import db
+from leadcore.admin import absences
+from leadcore.leads import distribution
+from leadcore.admin import settings
+from leadcore.admin import users
 from leadcore.intake import intake_many
 
 MOBILE = "mobile.de"
@@ -23,7 +27,7 @@ def adf(n: int, provider: str = MOBILE) -> bytes:
 @pytest.fixture
 def no_mail(monkeypatch):
     """The autoresponder is not what these tests are about, and it costs most of an intake."""
-    from leadcore import autoresponder
+    from leadcore.mail import autoresponder
 
     monkeypatch.setattr(autoresponder, "queue_for_new_leads", lambda cur, lead_ids, now: {})
     monkeypatch.setattr(autoresponder, "queue_forward", lambda cur, now, name, raw, lead_id: None)

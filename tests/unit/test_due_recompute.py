@@ -13,10 +13,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from leadcore import closures, db, duetime, lead_list, leads, settings
-from leadcore.due_recompute import add_working_time_us, recompute_open_leads
-from leadcore.lead_list import LeadFilter
-from leadcore.settings import EscalationTimes
+from leadcore import db
+from leadcore.admin import holidays as closures
+from leadcore.rules import duetime
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.admin import settings
+from leadcore.leads.recompute import add_working_time_us, recompute_open_leads
+from leadcore.leads.listing import LeadFilter
+from leadcore.admin.settings import EscalationTimes
 
 SPEC_HOURS = [("08:00", "18:00")] * 5 + [("09:00", "13:00"), None]
 UTC = timezone.utc
@@ -150,7 +155,7 @@ def test_recompute_without_open_leads_is_a_no_op(cur):
 
 def test_settings_and_due_times_change_in_one_transaction(cur, now, manager, seller, make_lead, monkeypatch):
     """When re-deriving fails, the new working hours are not stored either."""
-    import leadcore.due_recompute as module
+    import leadcore.leads.recompute as module
     lead = make_lead(seller)
     before = _due(cur, lead)
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from leadcore.duetime import (
+from leadcore.rules.duetime import (
     DEFAULT_SETTINGS, DUE_SOON, ON_TIME, OVERDUE, add_working_time, due_times,
     escalation_level, is_working_time, next_working_start, traffic_light, working_time_between,
 )
@@ -216,7 +216,7 @@ def test_next_working_start_skips_only_idle_time(s, moment):
 
 
 def test_working_window_is_the_local_opening_hours_in_utc():
-    from leadcore import duetime        # appended test: the module's imports stay as they are
+    from leadcore.rules import duetime  # appended test: the module's imports stay as they are
 
     # Friday 2026-11-27 in Berlin (UTC+1): 08:00-18:00 local.
     assert duetime.working_window(date(2026, 11, 27), D) == (

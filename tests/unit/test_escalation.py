@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadcore import escalation, leads, notifications, reasons
+from leadcore.leads import escalation
+from leadcore.leads import service as leads
+from leadcore.leads import notifications
+from leadcore.admin import reasons
 
 
 def _notified(cur) -> list[tuple]:

@@ -9,11 +9,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from leadcore import duetime, explore, explore_sql, exports, lead_list, leads, settings
+from leadcore.rules import duetime
+from leadcore.analytics.explore import catalogue as explore
+from leadcore.analytics.explore import sql_box as explore_sql
+from leadcore.analytics import exports
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.admin import settings
 from leadcore.errors import PermissionDenied
-from leadcore.explore import Condition, ExploreQuery, Measure, QueryRefused
-from leadcore.lead_list import LeadFilter
-from leadcore.read_only import QueryFailed, execute_read_only
+from leadcore.analytics.explore.catalogue import Condition, ExploreQuery, Measure, QueryRefused
+from leadcore.leads.listing import LeadFilter
+from leadcore.analytics.explore.read_only import QueryFailed, execute_read_only
 
 UTC = timezone.utc
 RECURSIVE = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {n}) SELECT i FROM r"

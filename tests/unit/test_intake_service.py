@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from leadcore import contacts, leads, settings, sources
+from leadcore.contacts import service as contacts
+from leadcore.leads import service as leads
+from leadcore.admin import settings
+from leadcore.admin import sources
 from leadcore.intake import intake_file, intake_many, routing, service
 from leadcore.intake.log import count_intake_log, intake_log_page
 
@@ -259,7 +262,7 @@ def test_new_leads_queue_the_autoresponder_and_every_message_a_forward(cur, now,
 
 
 def test_a_file_that_breaks_the_store_is_rejected_and_the_batch_goes_on(cur, now, team, monkeypatch, count):
-    from leadcore import autoresponder
+    from leadcore.mail import autoresponder
 
     real = autoresponder.queue_for_new_leads
 
@@ -296,7 +299,7 @@ def test_the_intake_log_pages_newest_first(cur, now, team):
 
 
 def test_the_benchmark_mix_goes_through_on_a_copy(db_path, con, cur, now, team, count):
-    from leadcore import bench_intake
+    from benchmarks import intake as bench_intake
 
     con.execute("CHECKPOINT")                 # the benchmark copies the file
     lines: list[str] = []

@@ -6,9 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadcore import contacts, duetime, lead_list, leads
-from leadcore.contacts import ContactInput
-from leadcore.lead_list import LeadFilter
+from leadcore.contacts import service as contacts
+from leadcore.rules import duetime
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.contacts.service import ContactInput
+from leadcore.leads.listing import LeadFilter
 
 US = timedelta(microseconds=1)
 BOTH = ("open", "completed")

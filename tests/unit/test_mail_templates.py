@@ -8,9 +8,13 @@ from dataclasses import replace
 
 import pytest
 
-from leadcore import contacts, leads, mail_html, mail_render, mail_templates
+from leadcore.contacts import service as contacts
+from leadcore.leads import service as leads
+from leadcore.mail import html as mail_html
+from leadcore.mail import render as mail_render
+from leadcore.mail import templates as mail_templates
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
-from leadcore.mail_templates import FIELDS, PLACEHOLDERS, TemplateDraft
+from leadcore.mail.templates import FIELDS, PLACEHOLDERS, TemplateDraft
 
 
 def png(width: int = 2, height: int = 1) -> bytes:

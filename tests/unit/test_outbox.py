@@ -13,9 +13,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from leadcore import __main__ as cli
-from leadcore import autoresponder, contacts, db, escalation, mail_templates, mailer, outbox, settings
+from leadcore import db
+from leadcore.mail import autoresponder
+from leadcore.contacts import service as contacts
+from leadcore.leads import escalation
+from leadcore.mail import templates as mail_templates
+from leadcore.mail import smtp as mailer
+from leadcore.mail import outbox
+from leadcore.admin import settings
 from leadcore.errors import Conflict, PermissionDenied, ValidationError
-from leadcore.mail_html import HEADER_IMAGE_CID
+from leadcore.mail.html import HEADER_IMAGE_CID
 
 from test_mail_templates import png   # tests/unit is on sys.path (rootdir import mode)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore import lead_list, leads, reasons
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.admin import reasons
 from leadcore.errors import PermissionDenied, ValidationErrors
 
 

@@ -6,9 +6,10 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from leadcore import closures, settings
+from leadcore.admin import holidays as closures
+from leadcore.admin import settings
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
-from leadcore.settings import BasicSettings, EscalationTimes
+from leadcore.admin.settings import BasicSettings, EscalationTimes
 
 SPEC_HOURS = [("08:00", "18:00")] * 5 + [("09:00", "13:00"), None]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore import users
+from leadcore.admin import users
 from leadcore.errors import NotFound, ValidationErrors
 
 

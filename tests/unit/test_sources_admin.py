@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore import leads, sources
+from leadcore.leads import service as leads
+from leadcore.admin import sources
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 
 SHIPPED = ["mobile.de", "AutoScout24", "Website form", "Phone", "Walk-in", "E-mail"]
@@ -120,7 +121,7 @@ def test_a_new_source_can_be_moved_to_the_top(cur, now, manager):
 
 
 def test_an_unused_source_can_be_deleted_with_its_settings(cur, now, manager, seller):
-    from leadcore import settings
+    from leadcore.admin import settings
     new = sources.add_source(cur, manager, now, "Facebook", "marketplace", [seller.id])
     settings.set_source_escalation(cur, manager, now, new.id, settings.EscalationTimes(60, None, None, None))
     sources.delete_source(cur, manager, now, new.id)

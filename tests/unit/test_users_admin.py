@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from leadcore import absences, users
+from leadcore.admin import absences
+from leadcore.admin import users
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
-from leadcore.users import UserInput
+from leadcore.admin.users import UserInput
 
 TODAY = date(2026, 11, 27)   # the fixtures' `now`, a Friday
 
@@ -313,7 +314,7 @@ def test_the_absence_table_shows_current_and_coming_ones_with_names(cur, now, se
 
 
 def test_a_sellers_phone_is_checked_normalised_and_shown_in_the_autoresponder(cur, now, admin, seller):
-    from leadcore import mail_render
+    from leadcore.mail import render as mail_render
 
     data = users.user_input(cur, seller.id)
     with pytest.raises(ValidationErrors) as error:

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from leadcore import vehicles
-from leadcore.vin import check_digit, check_vin, model_year
+from leadcore.leads import vehicles
+from leadcore.leads.vin import check_digit, check_vin, model_year
 
 TODAY = date(2026, 11, 27)
 

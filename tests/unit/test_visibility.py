@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore import lead_list, leads, users, visibility
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
+from leadcore.admin import users
+from leadcore.leads import visibility
 from leadcore.errors import PermissionDenied
-from leadcore.lead_list import LeadFilter
+from leadcore.leads.listing import LeadFilter
 
 BOTH = ("open", "completed")
 

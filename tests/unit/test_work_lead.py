@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore import lead_list, leads
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
 from leadcore.errors import NotFound, ValidationErrors
 
 
@@ -251,7 +252,7 @@ def test_get_lead_shows_the_customer_source_and_texts(cur, now, seller, make_lea
 
 
 def test_a_lead_of_a_deleted_contact_still_opens(cur, now, seller, lead, contact):
-    from leadcore import contacts
+    from leadcore.contacts import service as contacts
     contacts.delete_contact(cur, now, contact.id)
     d = lead_list.get_lead(cur, seller, now, lead)
     assert (d.contact.id, d.contact.last_name) == (contact.id, "(deleted contact)")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore import contacts, lead_list, lead_messages, leads, outbox
+from leadcore.contacts import service as contacts
+from leadcore.leads import listing as lead_list
+from leadcore.leads import messages as lead_messages
+from leadcore.leads import service as leads
+from leadcore.mail import outbox
 from leadcore.errors import PermissionDenied, ValidationErrors
-from leadcore.mail_html import text_to_html
+from leadcore.mail.html import text_to_html
 
 BODY = text_to_html("Guten Tag {{ contact.salutation }} {{ contact.last_name }},\n\n"
                     "der Golf steht am Montag für Sie bereit.")

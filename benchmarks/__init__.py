@@ -1,0 +1,1 @@
+"""leadcore's benchmarks (not tests): `python -m benchmarks` or `python -m leadcore bench`."""

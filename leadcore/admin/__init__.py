@@ -1,0 +1,1 @@
+"""Administration: the dealership's settings, users, sources, reasons, holidays, absences."""

@@ -1,0 +1,157 @@
+"""Absences (holidays, sick leave, training): date ranges in which a deputy works the user's leads.
+
+Everyone enters their own; managers and admins enter anyone's. While an absence runs, the
+deputy sees and works the absent user's leads (leadcore.visibility reads this table), and
+distribution passes the absent user by.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from leadcore import audit, db
+from leadcore.admin import settings
+from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
+from leadcore.i18n import _
+from leadcore.roles import may_edit_settings
+from leadcore.admin.users import User, get_user
+
+NOTE_LIMIT = 200
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Absence:
+    id: int
+    user_id: int
+    starts_on: date
+    ends_on: date
+    deputy_id: int | None
+    note: str
+
+
+_COLUMNS = "id, user_id, starts_on, ends_on, deputy_id, coalesce(note, '')"
+
+
+def _require_may_manage(actor: User, user_id: int) -> None:
+    if not actor.active or (actor.id != user_id and not may_edit_settings(actor)):
+        raise PermissionDenied(_("You may only enter your own absences."))
+
+
+def _today(cur: duckdb.DuckDBPyConnection, now: datetime) -> date:
+    return now.astimezone(settings.timezone(cur)).date()
+
+
+def _overlapping(cur: duckdb.DuckDBPyConnection, user_id: int, starts_on: date, ends_on: date) -> list[Absence]:
+    return [Absence(*r) for r in cur.execute(
+        f"SELECT {_COLUMNS} FROM absences WHERE user_id = ? AND starts_on <= ? AND ends_on >= ?"
+        " ORDER BY starts_on", [user_id, ends_on, starts_on]).fetchall()]
+
+
+def _check(cur: duckdb.DuckDBPyConnection, now: datetime, user_id: int, starts_on: date | None,
+           ends_on: date | None, deputy_id: int | None, note: str) -> None:
+    errors: list[ValidationError] = []
+    if starts_on is None:
+        errors.append(ValidationError("starts_on", _("First day is required.")))
+    if ends_on is None:
+        errors.append(ValidationError("ends_on", _("Last day is required.")))
+    if starts_on and ends_on:
+        if ends_on < starts_on:
+            errors.append(ValidationError("ends_on", _("The last day cannot be before the first day.")))
+        elif (ends_on - starts_on).days >= MAX_DAYS:
+            errors.append(ValidationError("ends_on", _("An absence can last at most {n} days; "
+                                                       "enter a longer one in parts.").format(n=MAX_DAYS)))
+        elif ends_on < _today(cur, now):
+            errors.append(ValidationError("ends_on", _("The absence is over already; enter current "
+                                                       "or future absences.")))
+        else:
+            for other in _overlapping(cur, user_id, starts_on, ends_on):
+                errors.append(ValidationError("starts_on", _(
+                    "This overlaps the absence from {first:%d.%m.%Y} to {last:%d.%m.%Y}; change or "
+                    "remove that one first.").format(first=other.starts_on, last=other.ends_on)))
+                break
+    if deputy_id is not None:
+        deputy = cur.execute("SELECT active AND role <> 'analyst' FROM users WHERE id = ?",
+                             [deputy_id]).fetchall()
+        if deputy_id == user_id:
+            errors.append(ValidationError("deputy", _("The deputy must be another user.")))
+        elif not deputy or not deputy[0][0]:
+            errors.append(ValidationError("deputy", _("The deputy must be an active user who works leads.")))
+        elif starts_on and ends_on and ends_on >= starts_on and _overlapping(cur, deputy_id, starts_on, ends_on):
+            errors.append(ValidationError("deputy", _("The deputy is absent during this time too; "
+                                                      "choose another deputy.")))
+    if len(note or "") > NOTE_LIMIT:
+        errors.append(ValidationError("note", _("Note can have at most {n} characters.").format(n=NOTE_LIMIT)))
+    if errors:
+        raise ValidationErrors(errors)
+
+
+def add_absence(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user_id: int,
+                starts_on: date | None, ends_on: date | None, deputy_id: int | None = None,
+                note: str = "") -> Absence:
+    """Record that `user_id` is away from starts_on to ends_on (both days included)."""
+    _require_may_manage(actor, user_id)
+    get_user(cur, user_id)
+    _check(cur, now, user_id, starts_on, ends_on, deputy_id, note)
+    note = (note or "").strip()
+
+    def work(c: duckdb.DuckDBPyConnection) -> int:
+        new_id = c.execute(
+            "INSERT INTO absences (user_id, starts_on, ends_on, deputy_id, note) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id", [user_id, starts_on, ends_on, deputy_id, note or None]).fetchall()[0][0]
+        audit.record(c, actor, now, "absences", new_id, "add", None,
+                     Absence(new_id, user_id, starts_on, ends_on, deputy_id, note))
+        return new_id
+
+    return get_absence(cur, db.write(cur, work))
+
+
+def get_absence(cur: duckdb.DuckDBPyConnection, absence_id: int) -> Absence:
+    rows = cur.execute(f"SELECT {_COLUMNS} FROM absences WHERE id = ?", [absence_id]).fetchall()
+    if not rows:
+        raise NotFound(_("This absence does not exist."))
+    return Absence(*rows[0])
+
+
+def remove_absence(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, absence_id: int) -> None:
+    absence = get_absence(cur, absence_id)
+    _require_may_manage(actor, absence.user_id)
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute("DELETE FROM absences WHERE id = ?", [absence_id])
+        audit.record(c, actor, now, "absences", absence_id, "remove", absence, None)
+
+    db.write(cur, work)
+
+
+def list_absences(cur: duckdb.DuckDBPyConnection, user_id: int | None = None,
+                  from_day: date | None = None) -> list[Absence]:
+    """Absences (of one user, or all) that end on or after from_day, earliest first."""
+    where, params = ["TRUE"], []
+    if user_id is not None:
+        where.append("user_id = ?")
+        params.append(user_id)
+    if from_day is not None:
+        where.append("ends_on >= ?")
+        params.append(from_day)
+    return [Absence(*r) for r in cur.execute(
+        f"SELECT {_COLUMNS} FROM absences WHERE {' AND '.join(where)} ORDER BY starts_on, id",
+        params).fetchall()]
+
+
+def absence_table(cur: duckdb.DuckDBPyConnection, now: datetime, user_id: int | None = None) -> pd.DataFrame:
+    """Current and future absences with the names of user and deputy, for the settings lists."""
+    where, params = "a.ends_on >= $today", {"today": _today(cur, now)}
+    if user_id is not None:
+        where += " AND a.user_id = $user"
+        params["user"] = user_id
+    return cur.execute(
+        f"""
+        SELECT a.id, a.user_id, u.full_name AS user_name, a.starts_on, a.ends_on,
+               coalesce(d.full_name, '') AS deputy, coalesce(a.note, '') AS note
+        FROM absences a JOIN users u ON u.id = a.user_id LEFT JOIN users d ON d.id = a.deputy_id
+        WHERE {where} ORDER BY a.starts_on, a.id
+        """, params).df()

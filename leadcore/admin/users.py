@@ -1,0 +1,353 @@
+"""Users, their roles and superiors, and signing in (argon2-hashed passwords).
+
+Also the administration of accounts: add, edit, (de)activate (never delete), superiors without
+cycles, and the admin's password reset. Each change is audited in its own transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+
+from leadcore import audit, db
+from leadcore.contacts.service import normalise_phone
+from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
+from leadcore.i18n import _
+
+ROLES = ("seller", "supervisor", "manager", "analyst", "admin")
+_hasher = PasswordHasher()
+# Verifying against this keeps a wrong username as slow as a wrong password (no timing hint).
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    full_name: str
+    email: str
+    role: str
+    location: str | None = None
+    active: bool = True
+
+    @property
+    def can_write(self) -> bool:
+        return self.role != "analyst"
+
+    @property
+    def sees_all_leads(self) -> bool:
+        return self.role in ("manager", "admin", "analyst")
+
+
+_COLUMNS = "id, username, full_name, email, role, location, active"
+
+
+def _user(row: tuple) -> User:
+    return User(*row)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+@dataclass(frozen=True)
+class UserInput:
+    """What the user form edits (the username is fixed once created)."""
+    full_name: str
+    email: str
+    role: str
+    location: str = ""
+    superior_ids: tuple[int, ...] = ()
+    phone: str = ""        # E.164 once checked; the autoresponder's footer shows it to customers
+
+
+FIELD_LIMIT = 200
+PASSWORD_MIN = 8
+
+
+def _check_password(errors: list, password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        errors.append(ValidationError("password", _("Password must have at least 8 characters.")))
+
+
+def _check_profile(errors: list, data: UserInput) -> UserInput:
+    """Trimmed and normalised input; appends an error per bad field."""
+    full_name, location = data.full_name.strip(), (data.location or "").strip()
+    email = (data.email or "").strip()
+    if not full_name:
+        errors.append(ValidationError("full_name", _("Name is required.")))
+    elif len(full_name) > FIELD_LIMIT:
+        errors.append(ValidationError("full_name", _("Name can have at most {n} characters.").format(n=FIELD_LIMIT)))
+    if not email:
+        errors.append(ValidationError("email", _("E-mail is required: escalations are sent there.")))
+    else:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors.append(ValidationError("email", _("E-mail is not a valid address.")))
+    if data.role not in ROLES:
+        errors.append(ValidationError("role", _("Role must be one of: {roles}.").format(
+            roles=", ".join(ROLES))))
+    if len(location) > FIELD_LIMIT:
+        errors.append(ValidationError("location", _("Location can have at most {n} characters.")
+                                      .format(n=FIELD_LIMIT)))
+    phone = (data.phone or "").strip()
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except ValueError:
+            errors.append(ValidationError("phone", _("Phone is not a valid phone number.")))
+    return UserInput(full_name, email, data.role, location, tuple(dict.fromkeys(data.superior_ids)),
+                     phone)
+
+
+def _check_superiors(cur: duckdb.DuckDBPyConnection, errors: list, user_id: int | None,
+                     superior_ids: tuple[int, ...]) -> None:
+    """Superiors are other active users who work leads, and no chain of superiors is a circle."""
+    if user_id is not None and user_id in superior_ids:
+        errors.append(ValidationError("superiors", _("A user cannot be their own superior.")))
+        return
+    if not superior_ids:
+        return
+    names = dict(cur.execute(
+        "SELECT id, full_name FROM users WHERE id IN (SELECT unnest(?::BIGINT[])) AND active"
+        " AND role <> 'analyst'", [list(superior_ids)]).fetchall())
+    if set(superior_ids) - set(names):
+        errors.append(ValidationError("superiors", _("Superiors must be active users who work leads.")))
+        return
+    if user_id is None:
+        return   # a new user has nobody reporting to them yet
+    for superior_id in superior_ids:
+        # Walk up from the proposed superior; meeting the user again would close a circle.
+        above = cur.execute(
+            """
+            WITH RECURSIVE above(id) AS (
+                SELECT $superior::BIGINT
+                UNION
+                SELECT s.superior_id FROM user_superiors s JOIN above a ON s.user_id = a.id
+                WHERE s.user_id <> $user
+            )
+            SELECT 1 FROM above WHERE id = $user
+            """, {"superior": superior_id, "user": user_id}).fetchall()
+        if above:
+            errors.append(ValidationError("superiors", _(
+                "{name} reports to this user (directly or through others) and so cannot be their "
+                "superior: superiors cannot form a circle.").format(name=names[superior_id])))
+            return
+
+
+def _require_user_admin(actor: User | None, target_role: str | None, new_role: str | None) -> None:
+    """Admins manage every account; managers all but admins' (and they cannot make admins)."""
+    if actor is None:
+        return   # the command line: whoever runs it owns the database file
+    if not actor.active or actor.role not in ("manager", "admin"):
+        raise PermissionDenied(_("Only managers and admins may manage users."))
+    if actor.role != "admin" and "admin" in (target_role, new_role):
+        raise PermissionDenied(_("Only admins may manage admin accounts."))
+
+
+def _audit(cur: duckdb.DuckDBPyConnection, actor: User | None, now: datetime, entity_id: int,
+           action: str, before: object, after: object) -> None:
+    audit.record(cur, actor, now, "users", entity_id, action, before, after)
+
+
+def create_user(cur: duckdb.DuckDBPyConnection, actor: User | None, now: datetime, username: str,
+                data: UserInput, password: str) -> User:
+    """Add an account; `actor` None is the command line."""
+    _require_user_admin(actor, None, data.role)
+    username = username.strip()
+    errors: list[ValidationError] = []
+    if not username:
+        errors.append(ValidationError("username", _("Username is required.")))
+    elif len(username) > FIELD_LIMIT:
+        errors.append(ValidationError("username", _("Username can have at most {n} characters.")
+                                      .format(n=FIELD_LIMIT)))
+    clean = _check_profile(errors, data)
+    _check_password(errors, password)
+    _check_superiors(cur, errors, None, clean.superior_ids)
+    if errors:
+        raise ValidationErrors(errors)
+    if cur.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]).fetchall():
+        raise ValidationErrors([ValidationError(
+            "username", _("The username {name} is taken.").format(name=username))])
+
+    def work(c: duckdb.DuckDBPyConnection) -> int:
+        new_id = c.execute(
+            "INSERT INTO users (username, full_name, email, role, password_hash, location, phone,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [username, clean.full_name, clean.email, clean.role, hash_password(password),
+             clean.location or None, clean.phone or None, now],
+        ).fetchall()[0][0]
+        for superior in clean.superior_ids:
+            c.execute("INSERT INTO user_superiors VALUES (?, ?)", [new_id, superior])
+        _audit(c, actor, now, new_id, "add", None, {"username": username, **_plain(clean)})
+        return new_id
+
+    return get_user(cur, db.write(cur, work))
+
+
+def add_user(cur: duckdb.DuckDBPyConnection, now: datetime, username: str, full_name: str,
+             email: str, role: str, password: str, location: str | None = None,
+             superiors: list[int] | None = None) -> User:
+    """Create a user from the command line (no acting user; `create_user` for the app)."""
+    return create_user(cur, None, now, username,
+                       UserInput(full_name, email, role, location or "", tuple(superiors or ())), password)
+
+
+def _plain(data: UserInput) -> dict:
+    return {"full_name": data.full_name, "email": data.email, "role": data.role,
+            "location": data.location, "superior_ids": sorted(data.superior_ids), "phone": data.phone}
+
+
+def superior_ids(cur: duckdb.DuckDBPyConnection, user_id: int) -> tuple[int, ...]:
+    return tuple(r[0] for r in cur.execute(
+        "SELECT superior_id FROM user_superiors WHERE user_id = ? ORDER BY superior_id", [user_id]).fetchall())
+
+
+def user_input(cur: duckdb.DuckDBPyConnection, user_id: int) -> UserInput:
+    """The user's editable data as stored (what the edit form starts from)."""
+    user = get_user(cur, user_id)
+    phone = cur.execute("SELECT coalesce(phone, '') FROM users WHERE id = ?", [user_id]).fetchall()[0][0]
+    return UserInput(user.full_name, user.email, user.role, user.location or "", superior_ids(cur, user_id),
+                     phone)
+
+
+def _other_active_admins(cur: duckdb.DuckDBPyConnection, user_id: int) -> int:
+    return cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> ?",
+                       [user_id]).fetchall()[0][0]
+
+
+def update_user(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user_id: int,
+                data: UserInput) -> User:
+    """Change name, e-mail, role, location and superiors of an account."""
+    target = get_user(cur, user_id)
+    _require_user_admin(actor, target.role, data.role)
+    errors: list[ValidationError] = []
+    clean = _check_profile(errors, data)
+    _check_superiors(cur, errors, user_id, clean.superior_ids)
+    if target.role == "admin" and clean.role != "admin" and target.active \
+            and not _other_active_admins(cur, user_id):
+        errors.append(ValidationError("role", _("This is the last active admin; make another user "
+                                                "admin first.")))
+    if errors:
+        raise ValidationErrors(errors)
+    before = user_input(cur, user_id)
+    if before == clean:
+        return target
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute("UPDATE users SET full_name = ?, email = ?, role = ?, location = ?, phone = ? WHERE id = ?",
+                  [clean.full_name, clean.email, clean.role, clean.location or None, clean.phone or None,
+                   user_id])
+        if before.superior_ids != clean.superior_ids:
+            c.execute("DELETE FROM user_superiors WHERE user_id = ?", [user_id])
+            for superior in clean.superior_ids:
+                c.execute("INSERT INTO user_superiors VALUES (?, ?)", [user_id, superior])
+        _audit(c, actor, now, user_id, "update", _plain(before), _plain(clean))
+
+    db.write(cur, work)
+    return get_user(cur, user_id)
+
+
+def set_active(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user_id: int,
+               active: bool) -> User:
+    """Deactivate (the account can no longer sign in or get leads) or reactivate; never delete."""
+    target = get_user(cur, user_id)
+    _require_user_admin(actor, target.role, None)
+    if target.active == active:
+        return target
+    if not active:
+        if actor.id == user_id:
+            raise ValidationErrors([ValidationError("active", _("You cannot deactivate your own account."))])
+        if target.role == "admin" and not _other_active_admins(cur, user_id):
+            raise ValidationErrors([ValidationError("active", _(
+                "This is the last active admin and cannot be deactivated."))])
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
+        _audit(c, actor, now, user_id, "activate" if active else "deactivate",
+               {"active": target.active}, {"active": active})
+
+    db.write(cur, work)
+    return get_user(cur, user_id)
+
+
+def reset_password(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user_id: int,
+                   new_password: str) -> None:
+    """An admin sets a new password for an account (the audit says that, never the password)."""
+    if not actor.active or actor.role != "admin":
+        raise PermissionDenied(_("Only admins may reset passwords."))
+    target = get_user(cur, user_id)
+    errors: list[ValidationError] = []
+    _check_password(errors, new_password)
+    if errors:
+        raise ValidationErrors(errors)
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(new_password), user_id])
+        _audit(c, actor, now, user_id, "reset_password", None, {"username": target.username})
+
+    db.write(cur, work)
+
+
+def display_name(user: User, setting: str = "first_last") -> str:
+    """The user's name as the basic setting `user_name_display` wants it in lists."""
+    if setting == "username":
+        return user.username
+    if setting == "last_first":
+        first, _space, last = user.full_name.strip().rpartition(" ")
+        return f"{last}, {first}" if first else last
+    return user.full_name
+
+
+def user_overview(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every account with the names of its superiors, for the Users settings list."""
+    return cur.execute(
+        """
+        SELECT u.id, u.username, u.full_name, u.email, u.role, coalesce(u.location, '') AS location,
+               u.active,
+               coalesce(string_agg(s.full_name, ', ' ORDER BY s.full_name), '') AS superiors
+        FROM users u
+        LEFT JOIN user_superiors us ON us.user_id = u.id
+        LEFT JOIN users s ON s.id = us.superior_id
+        GROUP BY ALL
+        ORDER BY u.active DESC, u.full_name
+        """).df()
+
+
+def get_user(cur: duckdb.DuckDBPyConnection, user_id: int) -> User:
+    rows = cur.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchall()
+    if not rows:
+        raise NotFound(_("This user does not exist."))
+    return _user(rows[0])
+
+
+def active_users(cur: duckdb.DuckDBPyConnection) -> list[User]:
+    """Users who may be made editor of a lead (not analysts: they only read)."""
+    rows = cur.execute(
+        f"SELECT {_COLUMNS} FROM users WHERE active AND role <> 'analyst' ORDER BY full_name"
+    ).fetchall()
+    return [_user(r) for r in rows]
+
+
+def all_users(cur: duckdb.DuckDBPyConnection) -> list[User]:
+    return [_user(r) for r in cur.execute(f"SELECT {_COLUMNS} FROM users ORDER BY full_name").fetchall()]
+
+
+def authenticate(cur: duckdb.DuckDBPyConnection, username: str, password: str) -> User | None:
+    """The user for these credentials, or None. Callers say only that sign-in failed."""
+    rows = cur.execute(
+        f"SELECT {_COLUMNS}, password_hash FROM users WHERE lower(username) = lower(?) AND active",
+        [username.strip()],
+    ).fetchall()
+    stored = rows[0][-1] if rows else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return _user(rows[0][:-1]) if rows else None

@@ -1,0 +1,1 @@
+"""The read side for managers and analysts: Dashboard read models, charts, exports, Explore."""

@@ -1,0 +1,1 @@
+"""Explore: the documented datasets, the builder and the read-only SQL box."""

@@ -1,0 +1,1 @@
+"""Contacts: the people and companies a dealership knows."""

@@ -1,0 +1,1 @@
+"""Leads: the use cases, the list and detail, visibility, escalation, distribution."""

@@ -1,0 +1,1 @@
+"""Mail: templates, rendering, the outbox and SMTP, the autoresponder."""
