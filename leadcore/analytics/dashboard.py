@@ -19,10 +19,10 @@ from leadcore.rules import duetime
 from leadcore.admin import settings
 from leadcore.errors import PermissionDenied
 from leadcore.i18n import _
-from leadcore.leads.listing import escalation_level_sql, traffic_light_sql
+from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
 from leadcore.admin.users import User
 from leadcore.leads.visibility import lead_predicate
-from leadcore.rules.calendar_sql import DAY_US, calendar_cte, local_date, worked_until
+from leadcore.rules.sql import DAY_US, calendar_cte, local_date, worked_until
 
 __all__ = [
     "DASHBOARD_ROLES", "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",

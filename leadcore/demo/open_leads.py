@@ -10,7 +10,7 @@ import numpy as np
 
 from leadcore.rules import duetime
 from leadcore.demo.columns import DAY, HOUR, MINUTE, SECOND, ceil_to, dt, weights
-from leadcore.demo.worktime import windows
+from leadcore.rules.vectorised import windows_between
 
 OPEN_SHARE = 0.30           # share of leads still open
 # on time, due soon, overdue (level 1), escalated (level 2) among the open leads
@@ -118,7 +118,7 @@ def _resub_on_time(idx, arrived, resub, response, now_us, reminder, s, rng) -> N
         return
     response[idx] = _note_before(idx, arrived, now_us, rng)
     today = dt(now_us).astimezone(s.tz).date()
-    opens, closes = windows(s, today, today + timedelta(days=21))
+    opens, closes = windows_between(s, today, today + timedelta(days=21))
     ahead = opens > now_us + reminder.max() + MINUTE
     opens, closes = opens[ahead], closes[ahead]
     soonest = ceil_to(now_us + reminder + 16 * MINUTE, 15 * MINUTE)

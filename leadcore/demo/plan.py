@@ -10,7 +10,8 @@ import numpy as np
 from leadcore.rules import duetime
 from leadcore.demo.columns import DAY, HOUR, MINUTE, SECOND, UTC, ceil_to, dt, td_us, us, weights
 from leadcore.demo.open_leads import Moments, open_leads
-from leadcore.demo.worktime import arrival_due, into_working_hours, windows
+from leadcore.demo.worktime import into_working_hours
+from leadcore.rules.vectorised import add_working_time_us, windows_between
 from leadcore.leads.service import LEAD_TYPES
 
 HISTORY_DAYS = 182          # leads arrive over the last ~6 months
@@ -83,12 +84,12 @@ def plan_leads(n: int, now_us: int, s: duetime.DueSettings, rules: list[duetime.
         result = np.empty(len(idx), dtype=np.int64)
         for i, r in enumerate(rules):
             of_source = source_i[idx] == i
-            result[of_source] = arrival_due(arrived[idx[of_source]], r, rng)
+            result[of_source] = add_working_time_us(arrived[idx[of_source]], r.stage1, r)
         return result
     editor, created_by, contact, is_new = _editors_and_contacts(n, sellers, supervisors, rng)
 
     # people answer and close leads in working hours: later moments move into the next window
-    hours = windows(s, dt(arrived[0]).astimezone(s.tz).date() - timedelta(days=1),
+    hours = windows_between(s, dt(arrived[0]).astimezone(s.tz).date() - timedelta(days=1),
                     dt(now_us).astimezone(s.tz).date() + timedelta(days=10))
 
     def snap(moments: np.ndarray) -> np.ndarray:

@@ -21,35 +21,7 @@ from leadcore.i18n import _
 from leadcore.paging import Page, fetch_page
 from leadcore.admin.users import User
 from leadcore.leads.visibility import check_lead, lead_predicate
-
-
-def _light_conditions(alias: str) -> dict[str, str]:
-    """When an open lead shows each traffic light: the rule of duetime.traffic_light in SQL."""
-    return {
-        duetime.OVERDUE: f"$now >= {alias}.due_at",
-        duetime.DUE_SOON: f"$now >= {alias}.reminder_at AND $now < {alias}.due_at",
-        duetime.ON_TIME: f"$now < {alias}.reminder_at",
-    }
-
-
-def traffic_light_sql(alias: str = "l") -> str:
-    """SQL twin of duetime.traffic_light; NULL for completed leads. Binds `now` once."""
-    cases = " ".join(f"WHEN {cond} THEN '{light}'" for light, cond in _light_conditions(alias).items())
-    return f"CASE WHEN {alias}.status <> 'open' THEN NULL {cases} END"
-
-
-def traffic_light_filter_sql(lights: tuple[str, ...], alias: str = "l") -> str:
-    """Open leads showing one of `lights`, as plain comparisons (10x faster than the CASE)."""
-    conditions = _light_conditions(alias)
-    chosen = " OR ".join(f"({conditions[light]})" for light in lights if light in conditions)
-    return f"({alias}.status = 'open' AND ({chosen or 'FALSE'}))"
-
-
-def escalation_level_sql(alias: str = "l") -> str:
-    """SQL twin of duetime.escalation_level; 0 for completed leads."""
-    return (f"CASE WHEN {alias}.status <> 'open' THEN 0"
-            f" WHEN $now >= {alias}.stage2_at THEN 2"
-            f" WHEN $now >= {alias}.due_at THEN 1 ELSE 0 END")
+from leadcore.rules.sql import escalation_level_sql, traffic_light_filter_sql, traffic_light_sql
 
 
 @dataclass(frozen=True)

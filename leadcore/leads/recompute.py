@@ -7,87 +7,20 @@ open leads takes well under a second instead of a Python call per lead.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from leadcore.rules import duetime
 from leadcore.admin import settings
-from leadcore.rules.duetime import DueSettings
+from leadcore.rules.vectorised import add_working_time_us
 
-_UTC = timezone.utc
-_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 _US = timedelta(microseconds=1)
 
 
 def _us(delta: timedelta) -> int:
     return delta // _US
-
-
-def _local_ordinal(epoch_us: int, tz) -> int:
-    return (_EPOCH + timedelta(microseconds=int(epoch_us))).astimezone(tz).date().toordinal()
-
-
-def _window(ordinal: int, s: DueSettings) -> tuple[int, int] | None:
-    """The UTC working window of a local date in epoch microseconds: duetime's rule, as numbers.
-
-    Mirrors duetime's calendar (local opening/closing converted to UTC, holidays and closed days
-    without window, an empty window dropped); tests compare the results with duetime.due_times.
-    """
-    day = date.fromordinal(ordinal)
-    hours = s.working_hours[day.weekday()]
-    if hours is None or day in s.holidays:
-        return None
-    start = datetime.combine(day, hours[0], tzinfo=s.tz).astimezone(_UTC)
-    end = datetime.combine(day, hours[1], tzinfo=s.tz).astimezone(_UTC)
-    return (_us(start - _EPOCH), _us(end - _EPOCH)) if start < end else None
-
-
-def _windows(first: int, last: int, latest_start: int, amount: int,
-             s: DueSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Openings and closings from local date `first` on, far enough that `amount` of working
-    time fits after `latest_start` (local date `last`); duetime's scan limit applies."""
-    openings, closings = [], []
-    room = 0   # working time after latest_start in the windows so far
-    ordinal = first
-    while ordinal <= last or room < amount or not closings or closings[-1] <= latest_start:
-        if ordinal - last >= duetime.MAX_SCAN_DAYS:
-            raise ValueError(f"no room for {timedelta(microseconds=amount)} of working time within "
-                             f"{duetime.MAX_SCAN_DAYS} days (are the holidays closing everything?)")
-        w = _window(ordinal, s)
-        if w:
-            openings.append(w[0])
-            closings.append(w[1])
-            room += max(0, w[1] - max(w[0], latest_start))
-        ordinal += 1
-    return np.array(openings, dtype=np.int64), np.array(closings, dtype=np.int64)
-
-
-def add_working_time_us(start_us: np.ndarray, amount: timedelta, s: DueSettings) -> np.ndarray:
-    """duetime.add_working_time for many starts at once (epoch microseconds in and out)."""
-    if len(start_us) == 0:
-        return start_us.astype(np.int64)
-    if not any(w is not None for w in s.working_hours):
-        raise ValueError("working hours are closed on every weekday: there is no working time to count")
-    amount_us = _us(amount)
-    latest = int(start_us.max())
-    openings, closings = _windows(_local_ordinal(start_us.min(), s.tz), _local_ordinal(latest, s.tz),
-                                  latest, amount_us, s)
-    lengths = closings - openings
-    done_before = np.cumsum(lengths) - lengths            # working time before each window
-    done_after = done_before + lengths
-    # The first window still open at the start; a start before its opening waits for it.
-    i = np.searchsorted(closings, start_us, side="right")
-    if amount_us == 0:
-        return np.maximum(start_us, openings[i])
-    worked = done_before[i] + np.clip(start_us - openings[i], 0, lengths[i])
-    target = worked + amount_us
-    # The first window whose end reaches the target; a target that fills a window exactly ends
-    # at its closing time (as duetime does), hence side="left".
-    k = np.searchsorted(done_after, target, side="left")
-    return openings[k] + (target - done_before[k])
 
 
 def recompute_open_leads(cur: duckdb.DuckDBPyConnection, source_id: int | None = None) -> int:

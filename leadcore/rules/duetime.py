@@ -76,6 +76,30 @@ class DueTimes:
     from_resubmission: bool
 
 
+def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which the dealership's clock shows `at` on `day`.
+
+    A wall time skipped by the spring-forward jump (02:30 when 02:00 jumps to 03:00) is reached
+    the moment the clock jumps past it, so it maps to the jump itself; Python alone would place
+    it an hour late. A repeated autumn wall time means its first occurrence.
+    """
+    moment = datetime.combine(day, at, tzinfo=tz)
+    instant = moment.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) == moment.replace(tzinfo=None):
+        return instant
+    # Skipped: the jump lies between the readings with the offset after it and before it.
+    lo = int(datetime.combine(day, at, tzinfo=tz).replace(fold=1).astimezone(UTC).timestamp())
+    hi = int(instant.timestamp())
+    offset_before = datetime.fromtimestamp(lo, UTC).astimezone(tz).utcoffset()
+    while lo < hi:   # the first second whose offset is the later one (jumps are on whole seconds)
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, UTC).astimezone(tz).utcoffset() == offset_before:
+            lo = mid + 1
+        else:
+            hi = mid
+    return datetime.fromtimestamp(lo, UTC)
+
+
 class _Calendar:
     """UTC working window of each local date for one settings object (memoised per date ordinal)."""
 
@@ -99,8 +123,8 @@ class _Calendar:
         if hours is not None and d not in self.holidays:
             # Built in local time and converted, so a DST day keeps its local opening hours
             # (08:00-18:00 is still 10 real hours; a window across the jump is shorter/longer).
-            start = datetime.combine(d, hours[0], tzinfo=self.tz).astimezone(UTC)
-            end = datetime.combine(d, hours[1], tzinfo=self.tz).astimezone(UTC)
+            start = local_instant(d, hours[0], self.tz)
+            end = local_instant(d, hours[1], self.tz)
             if start < end:   # a window lying entirely inside the skipped spring hour is empty
                 result = (start, end)
         if len(self.windows) >= _WINDOW_CACHE_LIMIT:

@@ -16,7 +16,7 @@ from leadcore.rules import duetime
 from leadcore.leads import listing as lead_list
 from leadcore.admin import settings
 from leadcore.admin import users
-from leadcore.rules import calendar_sql as working_calendar
+from leadcore.rules import sql as working_calendar
 from leadcore.analytics.dashboard import DashboardFilter
 from leadcore.errors import PermissionDenied
 from leadcore.leads.listing import LeadFilter

@@ -9,6 +9,7 @@ from email_validator import validate_email
 from leadcore import db, demo
 from leadcore.contacts import service as contacts
 from leadcore.rules import duetime
+from leadcore.rules import sql as rules_sql
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
 from leadcore.admin import settings
@@ -146,7 +147,7 @@ def test_traffic_light_mix_of_open_leads(demo_db):
     assert 0.05 <= share[duetime.DUE_SOON] <= 0.15
     assert 0.25 <= share[duetime.OVERDUE] <= 0.45
     levels = dict(cur.execute(
-        f"SELECT {lead_list.escalation_level_sql()} AS level, count(*) FROM leads l"
+        f"SELECT {rules_sql.escalation_level_sql()} AS level, count(*) FROM leads l"
         " WHERE status = 'open' GROUP BY level", {"now": NOW}).fetchall())
     assert levels.get(1, 0) >= 0.1 * n_open and levels.get(2, 0) >= 0.08 * n_open
     # overdue first: the manager's first page starts with escalated leads

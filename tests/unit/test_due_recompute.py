@@ -4,14 +4,11 @@ leads keep theirs. The bulk computation agrees with leadcore.duetime lead by lea
 from __future__ import annotations
 
 import time as clock
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings as hypothesis_settings
-from hypothesis import strategies as st
 
 from leadcore import db
 from leadcore.admin import holidays as closures
@@ -19,7 +16,7 @@ from leadcore.rules import duetime
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
 from leadcore.admin import settings
-from leadcore.leads.recompute import add_working_time_us, recompute_open_leads
+from leadcore.leads.recompute import recompute_open_leads
 from leadcore.leads.listing import LeadFilter
 from leadcore.admin.settings import EscalationTimes
 
@@ -200,50 +197,6 @@ def test_recompute_agrees_with_duetime_lead_by_lead(cur, now, manager, seller, s
     for lead_id, source, arrived, resubmission in rows:
         expected = duetime.due_times(arrived, resubmission, rules[source])
         assert stored[lead_id] == (expected.due_at, expected.reminder_at, expected.stage2_at), lead_id
-
-
-_hours = st.one_of(st.none(), st.tuples(st.integers(0, 22), st.sampled_from([0, 15, 30, 45]),
-                                        st.integers(1, 23 * 60 + 59)))
-
-
-def _window(spec) -> tuple[time, time] | None:
-    if spec is None:
-        return None
-    hour, minute, length = spec
-    start = hour * 60 + minute
-    end = min(start + length, 23 * 60 + 59)
-    return (time(hour, minute), time(end // 60, end % 60)) if end > start else None
-
-
-@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(week=st.lists(_hours, min_size=7, max_size=7),
-       holidays=st.sets(st.dates(date(2026, 3, 20), date(2026, 4, 10)), max_size=8),
-       stage1=st.integers(0, 5000),
-       offsets=st.lists(st.integers(0, 30 * 86400), min_size=1, max_size=40))
-def test_bulk_working_time_equals_duetime(week, holidays, stage1, offsets):
-    """Around the spring DST change, with odd hours, closed days and holidays."""
-    hours = tuple(_window(spec) for spec in week)
-    if all(h is None for h in hours):
-        hours = ((time(8), time(18)),) + hours[1:]
-    rules = duetime.DueSettings(ZoneInfo("Europe/Berlin"), hours, frozenset(holidays),
-                                timedelta(minutes=stage1), timedelta(0), timedelta(0), timedelta(0))
-    starts = [datetime(2026, 3, 15, tzinfo=UTC) + timedelta(seconds=s) for s in offsets]
-    try:
-        expected = [duetime.add_working_time(start, rules.stage1, rules) for start in starts]
-    except ValueError:   # no room within duetime's scan limit (a minute of work a week, say)
-        assume(False)
-    bulk = add_working_time_us(np.array([(s - EPOCH) // US for s in starts], dtype=np.int64),
-                               rules.stage1, rules)
-    assert [EPOCH + timedelta(microseconds=got) for got in bulk.tolist()] == expected
-
-
-def test_bulk_working_time_refuses_a_calendar_without_room(cur):
-    rules = duetime.DueSettings(ZoneInfo("Europe/Berlin"), ((time(8), time(9)),) + (None,) * 6,
-                                frozenset(date(2026, 1, 5) + timedelta(weeks=w) for w in range(200)),
-                                timedelta(hours=2), timedelta(0), timedelta(0), timedelta(0))
-    start = np.array([(datetime(2026, 1, 1, tzinfo=UTC) - EPOCH) // US], dtype=np.int64)
-    with pytest.raises(ValueError, match="no room"):
-        add_working_time_us(start, rules.stage1, rules)
 
 
 def test_300000_open_leads_are_recomputed_in_a_few_seconds(cur, seller):

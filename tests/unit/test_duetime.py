@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
+from leadcore.rules import duetime
 from leadcore.rules.duetime import (
     DEFAULT_SETTINGS, DUE_SOON, ON_TIME, OVERDUE, add_working_time, due_times,
     escalation_level, is_working_time, next_working_start, traffic_light, working_time_between,
@@ -229,3 +230,19 @@ def test_working_window_is_the_local_opening_hours_in_utc():
     assert duetime.working_window(date(2026, 11, 29), D) is None         # Sunday: closed
     assert duetime.working_window(date(2026, 12, 24), XMAS) is None      # a holiday
     assert duetime.working_window(date(2026, 12, 24), D) is not None
+
+
+def test_opening_hours_inside_the_skipped_spring_hour_open_when_the_clock_jumps_past_them():
+    """On 29.03.2026 Berlin's clocks jump from 02:00 to 03:00: a 02:30 opening is reached at
+    03:00 local (01:00 UTC), not an hour later; a 02:30 closing ends the window at the jump."""
+    berlin = ZoneInfo("Europe/Berlin")
+    early = duetime.DueSettings(berlin, ((time(2, 30), time(6)),) * 7, frozenset(), timedelta(hours=1),
+                                timedelta(0), timedelta(0), timedelta(0))
+    assert duetime.working_window(date(2026, 3, 29), early) == (
+        datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc), datetime(2026, 3, 29, 4, 0, tzinfo=timezone.utc))
+    night = duetime.DueSettings(berlin, ((time(1), time(2, 30)),) * 7, frozenset(), timedelta(hours=1),
+                                timedelta(0), timedelta(0), timedelta(0))
+    assert duetime.working_window(date(2026, 3, 29), night) == (
+        datetime(2026, 3, 29, 0, 0, tzinfo=timezone.utc), datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc))
+    assert duetime.add_working_time(datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc), timedelta(hours=1),
+                                    night) == datetime(2026, 3, 29, 23, 30, tzinfo=timezone.utc)   # 30 min that night, 30 the next (CEST)

@@ -18,7 +18,7 @@ from leadcore.rules import duetime
 from leadcore.admin import settings
 from leadcore.errors import LeadcoreError, PermissionDenied
 from leadcore.i18n import N_, _
-from leadcore.leads.listing import escalation_level_sql, traffic_light_sql
+from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
 from leadcore.leads.service import LEAD_TYPES
 from leadcore.analytics.explore.read_only import execute_read_only
 from leadcore.admin.users import User

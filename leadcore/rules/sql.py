@@ -1,13 +1,46 @@
-"""Working time in SQL: a per-UTC-day table of duetime's working windows, as a CTE, and the SQL
-expressions that count working time and local dates against it."""
+"""duetime's rules in SQL, for lists and aggregates over many leads: the traffic light and the
+escalation level of stored due times, and working time counted against a per-UTC-day table of
+duetime's working windows (a CTE). Tests keep each twin equal to duetime at the boundaries."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from leadcore.rules import duetime
+from leadcore.rules.vectorised import epoch_us
 
-__all__ = ["DAY_US", "epoch_us", "calendar_cte", "worked_until", "local_date"]
+__all__ = ["traffic_light_sql", "traffic_light_filter_sql", "escalation_level_sql",
+           "DAY_US", "calendar_cte", "worked_until", "local_date"]
+
+def _light_conditions(alias: str) -> dict[str, str]:
+    """When an open lead shows each traffic light: the rule of duetime.traffic_light in SQL."""
+    return {
+        duetime.OVERDUE: f"$now >= {alias}.due_at",
+        duetime.DUE_SOON: f"$now >= {alias}.reminder_at AND $now < {alias}.due_at",
+        duetime.ON_TIME: f"$now < {alias}.reminder_at",
+    }
+
+
+def traffic_light_sql(alias: str = "l") -> str:
+    """SQL twin of duetime.traffic_light; NULL for completed leads. Binds `now` once."""
+    cases = " ".join(f"WHEN {cond} THEN '{light}'" for light, cond in _light_conditions(alias).items())
+    return f"CASE WHEN {alias}.status <> 'open' THEN NULL {cases} END"
+
+
+def traffic_light_filter_sql(lights: tuple[str, ...], alias: str = "l") -> str:
+    """Open leads showing one of `lights`, as plain comparisons (10x faster than the CASE)."""
+    conditions = _light_conditions(alias)
+    chosen = " OR ".join(f"({conditions[light]})" for light in lights if light in conditions)
+    return f"({alias}.status = 'open' AND ({chosen or 'FALSE'}))"
+
+
+def escalation_level_sql(alias: str = "l") -> str:
+    """SQL twin of duetime.escalation_level; 0 for completed leads."""
+    return (f"CASE WHEN {alias}.status <> 'open' THEN 0"
+            f" WHEN $now >= {alias}.stage2_at THEN 2"
+            f" WHEN $now >= {alias}.due_at THEN 1 ELSE 0 END")
+
+
 
 # W(t) = working time from the calendar's first day up to instant t. Then the working time
 # between a and b is W(b) - W(a) (zero when b <= a), exactly duetime.working_time_between.
@@ -21,11 +54,6 @@ __all__ = ["DAY_US", "epoch_us", "calendar_cte", "worked_until", "local_date"]
 UTC = timezone.utc
 DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def epoch_us(moment: datetime) -> int:
-    """Microseconds since the Unix epoch, as DuckDB's epoch_us() counts them."""
-    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def _offset_us(tz, us: int) -> int:
