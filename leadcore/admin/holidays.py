@@ -2,7 +2,7 @@
 
 Stored one row per day in `holidays(day, name)`; a range is entered at once. Public holidays
 of a German state come from the `holidays` package. Every change re-derives the due times of
-open leads in the same transaction (leadcore.due_recompute).
+open leads in the same transaction (leadcore.leads.recompute).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import duckdb
 import holidays as public_holidays
 
 from leadcore import audit, db, i18n
-from leadcore.leads.recompute import recompute_open_leads
+from leadcore.leads import recompute
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.roles import require_settings_editor
@@ -64,7 +64,7 @@ def _insert(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, action: s
         if new:
             audit.record(c, user, now, "holidays", new[0].day, action, None,
                          {**detail, "days": [e.day for e in new]})
-            recompute_open_leads(c)
+            recompute.recompute_open_leads(c)
         return Added(tuple(e.day for e in new), tuple(sorted(listed)))
 
     return db.write(cur, work)
@@ -109,7 +109,7 @@ def remove_closures(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, d
         c.execute("DELETE FROM holidays WHERE day IN (SELECT unnest(?::DATE[]))", [list(days)])
         if before:
             audit.record(c, user, now, "holidays", before[0].day, "remove", before, None)
-            recompute_open_leads(c)
+            recompute.recompute_open_leads(c)
         return len(before)
 
     return db.write(cur, work)

@@ -14,8 +14,9 @@ from leadcore.errors import NotFound
 from leadcore.i18n import _
 from leadcore.mail.html import (HEADER_IMAGE_CID, HeaderImage, MailBlocks, document, layout, plain_text,
                                 render_block, render_subject)
-from leadcore.mail.templates import (COLOUR, FIELDS, Dealership, MailTemplate, TemplateDraft, check_draft,
-                                     dealership, header_image)
+from leadcore.admin.settings import Dealership, dealership
+from leadcore.mail.templates import (COLOUR, FIELDS, MailTemplate, TemplateDraft, check_draft,
+                                     header_image)
 from leadcore.roles import require_settings_editor
 from leadcore.admin.users import User
 

@@ -8,7 +8,6 @@ Filling them for a lead is leadcore.mail_render; making them safe HTML is leadco
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -17,7 +16,6 @@ import duckdb
 
 from leadcore import audit, db
 from leadcore.mail import outbox
-from leadcore.admin import settings
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.mail.html import HeaderImage, MailTemplateError, compile_checked
@@ -262,49 +260,3 @@ def remove_source_template(cur: duckdb.DuckDBPyConnection, user: User, now: date
         audit.record(c, user, now, "mail_templates", source_id, "remove", _summary(before), None)
 
     db.write(cur, work)
-
-
-# --- the dealership in mails --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Dealership:
-    name: str = "Autohaus"
-    address: str = ""   # lines; joined with ", " in mails
-    phone: str = ""
-
-
-DEALERSHIP_KEYS = {"name": "dealership_name", "address": "dealership_address", "phone": "dealership_phone"}
-DEALERSHIP_LABELS = {"name": N_("Dealership name"), "address": N_("Dealership address"),
-                     "phone": N_("Dealership phone")}
-
-
-def dealership(cur: duckdb.DuckDBPyConnection) -> Dealership:
-    """The dealership's details (one query); missing or empty values fall back to the defaults."""
-    values = dict(cur.execute("SELECT key, value FROM settings WHERE key IN (SELECT unnest(?::VARCHAR[]))",
-                              [list(DEALERSHIP_KEYS.values())]).fetchall())
-    defaults = Dealership()
-    return Dealership(**{f: (json.loads(values[key]) if key in values else "") or getattr(defaults, f)
-                         for f, key in DEALERSHIP_KEYS.items()})
-
-
-def update_dealership(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, new: Dealership) -> Dealership:
-    require_settings_editor(user)
-    clean = Dealership(name=new.name.strip(), address=new.address.strip(), phone=new.phone.strip())
-    errors = []
-    if not clean.name:
-        errors.append(ValidationError("name", _("Dealership name is required.")))
-    for key, limit in (("name", 120), ("address", 500), ("phone", 50)):
-        if len(getattr(clean, key)) > limit:
-            errors.append(ValidationError(key, _("{field} can have at most {n} characters.")
-                                          .format(field=_(DEALERSHIP_LABELS[key]), n=limit)))
-    if errors:
-        raise ValidationErrors(errors)
-    before = dealership(cur)
-
-    def work(c: duckdb.DuckDBPyConnection) -> None:
-        for f, key in DEALERSHIP_KEYS.items():
-            settings.put(c, key, getattr(clean, f))
-        audit.record(c, user, now, "basic_settings", "dealership", "update", before, clean)
-
-    db.write(cur, work)
-    return clean

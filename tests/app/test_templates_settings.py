@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from leadcore.admin import settings
 from leadcore.mail import templates as mail_templates
 from leadcore.mail import outbox
 
@@ -156,7 +157,7 @@ def test_dealership_details(people, open_tabs, cur):
     at.text_input(key="dealership_name").input("Autohaus Nord")
     at.text_area(key="dealership_address").input("Hauptstraße 1\n10115 Berlin")
     _click(at, "Save dealership details")
-    assert mail_templates.dealership(cur).address == "Hauptstraße 1\n10115 Berlin"
+    assert settings.dealership(cur).address == "Hauptstraße 1\n10115 Berlin"
     assert "Hauptstraße 1, 10115 Berlin" in _preview_html(at)
 
 

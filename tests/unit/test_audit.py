@@ -8,6 +8,7 @@ import pytest
 
 from leadcore import audit
 from leadcore.admin import settings
+from leadcore.admin import basic
 from leadcore.admin import sources
 from leadcore.errors import ValidationErrors
 
@@ -80,5 +81,5 @@ def test_a_change_and_its_audit_row_commit_together(cur, now, manager, monkeypat
     monkeypatch.setattr(audit, "record", broken)
     before = settings.basic_settings(cur)
     with pytest.raises(RuntimeError):
-        settings.update_basic_settings(cur, manager, now, settings.BasicSettings(email_from_name="Other"))
+        basic.update_basic_settings(cur, manager, now, settings.BasicSettings(email_from_name="Other"))
     assert settings.basic_settings(cur) == before

@@ -12,6 +12,7 @@ from leadcore import db
 from leadcore.admin import absences
 from leadcore.leads import distribution
 from leadcore.admin import settings
+from leadcore.admin import basic
 from leadcore.admin import users
 from leadcore.intake import intake_many
 
@@ -71,7 +72,7 @@ def test_the_previous_editor_of_the_contact_gets_the_new_lead(cur, now, seller, 
 def test_no_previous_editor_when_the_setting_is_off(cur, now, seller, seller2, manager, assign, contact, make_lead):
     source_id = assign(MOBILE, seller, seller2)
     make_lead(seller2)
-    settings.update_basic_settings(cur, manager, now, settings.BasicSettings(distribute_to_previous_editor=False))
+    basic.update_basic_settings(cur, manager, now, settings.BasicSettings(distribute_to_previous_editor=False))
     assert distribution.choose_editor(cur, now, source_id, contact.id).user_id == seller.id
 
 

@@ -16,6 +16,8 @@ from leadcore.rules import duetime
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
 from leadcore.admin import settings
+from leadcore.admin import working_time
+from leadcore.leads import recompute
 from leadcore.leads.recompute import recompute_open_leads
 from leadcore.leads.listing import LeadFilter
 from leadcore.admin.settings import EscalationTimes
@@ -38,7 +40,7 @@ def test_a_shorter_stage_1_makes_an_open_lead_overdue_at_once(cur, now, manager,
     lead = make_lead(seller, at=berlin("2026-11-27 09:00"))
     assert _due(cur, lead)[0] == berlin("2026-11-27 11:00")
     assert _light(cur, seller, now, lead) == duetime.ON_TIME
-    changed = settings.update_escalation_times(cur, manager, now, EscalationTimes(60, 20, 240, 1440))
+    changed = working_time.update_escalation_times(cur, manager, now, EscalationTimes(60, 20, 240, 1440))
     assert changed == 1
     assert _due(cur, lead) == (berlin("2026-11-27 10:00"), berlin("2026-11-27 09:40"), berlin("2026-11-27 14:00"))
     assert _light(cur, seller, now, lead) == duetime.OVERDUE
@@ -48,7 +50,7 @@ def test_a_shorter_stage_1_makes_an_open_lead_overdue_at_once(cur, now, manager,
 
 def test_a_longer_reminder_turns_the_light_amber(cur, now, manager, seller, make_lead):
     lead = make_lead(seller)                          # due 12:00, reminded 11:30
-    settings.update_escalation_times(cur, manager, now, EscalationTimes(120, 119, 240, 1440))
+    working_time.update_escalation_times(cur, manager, now, EscalationTimes(120, 119, 240, 1440))
     assert _light(cur, seller, now + timedelta(minutes=5), lead) == duetime.DUE_SOON
 
 
@@ -56,11 +58,11 @@ def test_shorter_working_hours_move_the_due_time(cur, now, manager, seller, make
     lead = make_lead(seller)                          # Friday 10:00, due 12:00
     hours = list(SPEC_HOURS)
     hours[4] = ("08:00", "11:00")                     # Friday closes at 11:00
-    settings.update_working_hours(cur, manager, now, hours)
+    working_time.update_working_hours(cur, manager, now, hours)
     # One hour on Friday, the second on Saturday from 09:00.
     assert _due(cur, lead)[0] == berlin("2026-11-28 10:00")
     hours[5] = None                                   # and no Saturday either
-    settings.update_working_hours(cur, manager, now, hours)
+    working_time.update_working_hours(cur, manager, now, hours)
     assert _due(cur, lead)[0] == berlin("2026-11-30 09:00")
 
 
@@ -87,7 +89,7 @@ def test_completed_leads_keep_their_due_times(cur, now, manager, seller, make_le
     sold = cur.execute("SELECT id FROM completion_reasons WHERE code = 'sold'").fetchall()[0][0]
     leads.complete(cur, seller, now, done, sold)
     before = _due(cur, done)
-    settings.update_escalation_times(cur, manager, now, EscalationTimes(60, 20, 120, 600))
+    working_time.update_escalation_times(cur, manager, now, EscalationTimes(60, 20, 120, 600))
     closures.add_closure(cur, manager, now, "Closed", date(2026, 11, 30))
     assert _due(cur, done) == before
     assert _due(cur, still_open) != before
@@ -96,26 +98,26 @@ def test_completed_leads_keep_their_due_times(cur, now, manager, seller, make_le
 def test_a_resubmission_stays_the_due_time_but_its_stage_2_follows(cur, now, manager, seller, make_lead, berlin):
     resubmission = berlin("2026-11-30 09:00")
     lead = make_lead(seller, resubmission_at=resubmission)
-    settings.update_escalation_times(cur, manager, now, EscalationTimes(60, 10, 240, 120))
+    working_time.update_escalation_times(cur, manager, now, EscalationTimes(60, 10, 240, 120))
     assert _due(cur, lead) == (resubmission, berlin("2026-11-30 08:50"), berlin("2026-11-30 11:00"))
 
 
 def test_a_source_override_changes_only_that_sources_leads(cur, now, manager, seller, make_lead, source_ids,
                                                            berlin):
     mobile, phone = make_lead(seller, source="mobile.de"), make_lead(seller, source="Phone")
-    changed = settings.set_source_escalation(cur, manager, now, source_ids["mobile.de"],
+    changed = working_time.set_source_escalation(cur, manager, now, source_ids["mobile.de"],
                                              EscalationTimes(60, 15, None, None))
     assert changed == 1
     assert _due(cur, mobile) == (berlin("2026-11-27 11:00"), berlin("2026-11-27 10:45"), berlin("2026-11-27 15:00"))
     assert _due(cur, phone)[0] == berlin("2026-11-27 12:00")
-    settings.set_source_escalation(cur, manager, now, source_ids["mobile.de"], None)
+    working_time.set_source_escalation(cur, manager, now, source_ids["mobile.de"], None)
     assert _due(cur, mobile)[0] == berlin("2026-11-27 12:00")
 
 
 def test_new_and_worked_leads_use_their_sources_override(cur, now, manager, seller, make_lead, source_ids,
                                                          berlin):
     """leads.py derives due times with the settings of the lead's own source."""
-    settings.set_source_escalation(cur, manager, now, source_ids["AutoScout24"], EscalationTimes(45, 15, 60, 90))
+    working_time.set_source_escalation(cur, manager, now, source_ids["AutoScout24"], EscalationTimes(45, 15, 60, 90))
     lead = make_lead(seller, source="AutoScout24")
     assert _due(cur, lead) == (berlin("2026-11-27 10:45"), berlin("2026-11-27 10:30"), berlin("2026-11-27 11:45"))
     resubmission = berlin("2026-11-30 09:00")
@@ -152,19 +154,17 @@ def test_recompute_without_open_leads_is_a_no_op(cur):
 
 def test_settings_and_due_times_change_in_one_transaction(cur, now, manager, seller, make_lead, monkeypatch):
     """When re-deriving fails, the new working hours are not stored either."""
-    import leadcore.leads.recompute as module
     lead = make_lead(seller)
     before = _due(cur, lead)
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(module, "recompute_open_leads", broken)
-    monkeypatch.setattr(closures, "recompute_open_leads", broken)
+    monkeypatch.setattr(recompute, "recompute_open_leads", broken)   # the one place both callers use
     hours = list(SPEC_HOURS)
     hours[4] = ("08:00", "11:00")
     with pytest.raises(RuntimeError):
-        settings.update_working_hours(cur, manager, now, hours)
+        working_time.update_working_hours(cur, manager, now, hours)
     with pytest.raises(RuntimeError):
         closures.add_closure(cur, manager, now, "Closed", date(2026, 11, 27))
     assert settings.working_hours(cur) == SPEC_HOURS
@@ -176,7 +176,7 @@ def test_recompute_agrees_with_duetime_lead_by_lead(cur, now, manager, seller, s
     """Arrivals spread over a year (DST changes, weekends, holidays, nights) on every source."""
     closures.fill_public_holidays(cur, manager, now, "NW", 2026)
     closures.add_closure(cur, manager, now, "Inventory", date(2026, 3, 27), date(2026, 3, 31))
-    settings.set_source_escalation(cur, manager, now, source_ids["Phone"], EscalationTimes(600, 45, 60, 30))
+    working_time.set_source_escalation(cur, manager, now, source_ids["Phone"], EscalationTimes(600, 45, 60, 30))
     rng = np.random.default_rng(5)
     ids = list(source_ids.values())
     rows = []

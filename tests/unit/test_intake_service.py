@@ -11,6 +11,7 @@ import pytest
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
 from leadcore.admin import settings
+from leadcore.admin import basic
 from leadcore.admin import sources
 from leadcore.intake import intake_file, intake_many, routing, service
 from leadcore.intake.log import count_intake_log, intake_log_page
@@ -251,7 +252,7 @@ def test_without_an_active_default_source_unknown_senders_are_rejected(cur, now,
 # --- mail hooks and failures ------------------------------------------------------------------
 
 def test_new_leads_queue_the_autoresponder_and_every_message_a_forward(cur, now, team, manager):
-    settings.update_basic_settings(cur, manager, now, settings.BasicSettings(forwarding_target="crm@autohaus.example"))
+    basic.update_basic_settings(cur, manager, now, settings.BasicSettings(forwarding_target="crm@autohaus.example"))
     created = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
     merged = intake_file(cur, now, "resend_same_id.xml", corpus("resend_same_id.xml"))
     intake_file(cur, now, "not_adf.xml", corpus("not_adf.xml"))

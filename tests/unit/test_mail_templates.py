@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from leadcore.admin import basic, settings
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
 from leadcore.mail import html as mail_html
@@ -281,14 +282,14 @@ def test_nothing_is_stored_from_a_bad_draft(cur, manager, now):
 
 
 def test_dealership_details_feed_the_placeholders(cur, manager, seller, now):
-    mail_templates.update_dealership(cur, manager, now, mail_templates.Dealership(
+    basic.update_dealership(cur, manager, now, settings.Dealership(
         name=" Autohaus Nord ", address="Hauptstraße 1\n10115 Berlin", phone="030 999"))
     context = mail_render.sample_context(cur, seller)
     assert context["dealership"] == {"name": "Autohaus Nord", "address": "Hauptstraße 1, 10115 Berlin",
                                      "phone": "030 999"}
     assert context["seller"]["phone"] == "030 999"      # no direct line: the dealership's
     with pytest.raises(ValidationErrors) as caught:
-        mail_templates.update_dealership(cur, manager, now, mail_templates.Dealership(name=" "))
+        basic.update_dealership(cur, manager, now, settings.Dealership(name=" "))
     assert caught.value.by_field() == {"name": "Dealership name is required."}
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from leadcore.admin import holidays as closures
 from leadcore.admin import settings
+from leadcore.admin import working_time
+from leadcore.admin import basic
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 from leadcore.admin.settings import BasicSettings, EscalationTimes
 
@@ -29,10 +31,10 @@ def _audit_areas(cur) -> list[str]:
 def test_only_managers_and_admins_change_settings(cur, now, request, role):
     user = request.getfixturevalue({"seller": "seller", "supervisor": "supervisor", "analyst": "analyst"}[role])
     attempts = [
-        lambda: settings.update_basic_settings(cur, user, now, BasicSettings()),
-        lambda: settings.update_working_hours(cur, user, now, SPEC_HOURS),
-        lambda: settings.update_escalation_times(cur, user, now, EscalationTimes(60, 15, 240, 1440)),
-        lambda: settings.set_source_escalation(cur, user, now, 1, EscalationTimes(60, None, None, None)),
+        lambda: basic.update_basic_settings(cur, user, now, BasicSettings()),
+        lambda: working_time.update_working_hours(cur, user, now, SPEC_HOURS),
+        lambda: working_time.update_escalation_times(cur, user, now, EscalationTimes(60, 15, 240, 1440)),
+        lambda: working_time.set_source_escalation(cur, user, now, 1, EscalationTimes(60, None, None, None)),
         lambda: closures.add_closure(cur, user, now, "Closed", date(2026, 12, 24)),
         lambda: closures.remove_closures(cur, user, now, [date(2026, 12, 24)]),
         lambda: closures.fill_public_holidays(cur, user, now, "BY", 2026),
@@ -46,14 +48,14 @@ def test_only_managers_and_admins_change_settings(cur, now, request, role):
 @pytest.mark.parametrize("role", ["manager", "admin"])
 def test_managers_and_admins_change_settings(cur, now, request, role):
     user = request.getfixturevalue(role)
-    settings.update_basic_settings(cur, user, now, BasicSettings(email_from_name="Autohaus Müller"))
+    basic.update_basic_settings(cur, user, now, BasicSettings(email_from_name="Autohaus Müller"))
     assert settings.basic_settings(cur).email_from_name == "Autohaus Müller"
 
 
 def test_a_deactivated_manager_may_not_change_settings(cur, now, manager):
     from dataclasses import replace
     with pytest.raises(PermissionDenied):
-        settings.update_basic_settings(cur, replace(manager, active=False), now, BasicSettings())
+        basic.update_basic_settings(cur, replace(manager, active=False), now, BasicSettings())
 
 
 # --- basic settings --------------------------------------------------------------------------
@@ -65,7 +67,7 @@ def test_basic_settings_ship_with_defaults(cur):
 
 
 def test_basic_settings_are_saved_trimmed_and_audited(cur, now, manager):
-    saved = settings.update_basic_settings(cur, manager, now, BasicSettings(
+    saved = basic.update_basic_settings(cur, manager, now, BasicSettings(
         mailbox_address="  leads@autohaus-mueller.de ", forwarding_target="verkauf@autohaus-mueller.de",
         email_from_name="  Autohaus Müller ", user_name_display="last_first",
         distribute_to_previous_editor=False))
@@ -76,7 +78,7 @@ def test_basic_settings_are_saved_trimmed_and_audited(cur, now, manager):
 
 def test_the_forwarding_target_can_change_any_time_and_be_emptied(cur, now, manager):
     for target in ("a@autohaus-mueller.de", "b@autohaus-mueller.de", ""):
-        settings.update_basic_settings(cur, manager, now, BasicSettings(forwarding_target=target))
+        basic.update_basic_settings(cur, manager, now, BasicSettings(forwarding_target=target))
         assert settings.basic_settings(cur).forwarding_target == target
 
 
@@ -93,7 +95,7 @@ def test_the_forwarding_target_can_change_any_time_and_be_emptied(cur, now, mana
 ])
 def test_bad_basic_settings_name_the_field_and_change_nothing(cur, now, manager, changes, field, message):
     with pytest.raises(ValidationErrors) as caught:
-        settings.update_basic_settings(cur, manager, now, BasicSettings(**changes))
+        basic.update_basic_settings(cur, manager, now, BasicSettings(**changes))
     assert _fields(caught) == {field: message}
     assert settings.basic_settings(cur) == BasicSettings()
 
@@ -106,7 +108,7 @@ def test_working_hours_ship_as_the_spec_says(cur):
 
 def test_working_hours_are_saved_with_several_closed_days(cur, now, manager):
     hours = [("07:30", "17:00"), None, ("07:30", "17:00"), None, (time(7, 30), time(15)), None, None]
-    settings.update_working_hours(cur, manager, now, hours)
+    working_time.update_working_hours(cur, manager, now, hours)
     assert settings.working_hours(cur) == [("07:30", "17:00"), None, ("07:30", "17:00"), None,
                                            ("07:30", "15:00"), None, None]
     rules = settings.due_settings(cur)
@@ -120,7 +122,7 @@ def test_opening_must_be_before_closing_and_each_bad_day_is_named(cur, now, mana
     hours[2] = ("10:00", "10:00")
     hours[5] = ("9 Uhr", "13:00")
     with pytest.raises(ValidationErrors) as caught:
-        settings.update_working_hours(cur, manager, now, hours)
+        working_time.update_working_hours(cur, manager, now, hours)
     assert _fields(caught) == {
         "day_0": "Monday: the opening time must be before the closing time.",
         "day_2": "Wednesday: the opening time must be before the closing time.",
@@ -134,20 +136,20 @@ def test_times_are_hh_mm(cur, now, manager, bad):
     hours = list(SPEC_HOURS)
     hours[1] = ("08:00", bad)
     with pytest.raises(ValidationErrors) as caught:
-        settings.update_working_hours(cur, manager, now, hours)
+        working_time.update_working_hours(cur, manager, now, hours)
     assert list(_fields(caught)) == ["day_1"]
 
 
 def test_not_every_day_may_be_closed(cur, now, manager):
     with pytest.raises(ValidationErrors) as caught:
-        settings.update_working_hours(cur, manager, now, [None] * 7)
+        working_time.update_working_hours(cur, manager, now, [None] * 7)
     assert _fields(caught) == {"working_hours": "At least one weekday must have working hours; "
                                                 "several days may be closed, but not all."}
 
 
 def test_working_hours_need_seven_days(cur, now, manager):
     with pytest.raises(ValidationErrors) as caught:
-        settings.update_working_hours(cur, manager, now, SPEC_HOURS[:6])
+        working_time.update_working_hours(cur, manager, now, SPEC_HOURS[:6])
     assert list(_fields(caught)) == ["working_hours"]
 
 
@@ -158,7 +160,7 @@ def test_escalation_times_ship_as_the_spec_says(cur):
 
 
 def test_global_escalation_times_are_saved(cur, now, manager):
-    settings.update_escalation_times(cur, manager, now, EscalationTimes(60, 15, 180, 2880))
+    working_time.update_escalation_times(cur, manager, now, EscalationTimes(60, 15, 180, 2880))
     assert settings.escalation_times(cur) == EscalationTimes(60, 15, 180, 2880)
     rules = settings.due_settings(cur)
     assert (rules.stage1, rules.reminder, rules.stage2, rules.stage2_resubmission) == (
@@ -180,21 +182,21 @@ def test_global_escalation_times_are_saved(cur, now, manager):
 ])
 def test_bad_escalation_times_name_the_field(cur, now, manager, times, field, message):
     with pytest.raises(ValidationErrors) as caught:
-        settings.update_escalation_times(cur, manager, now, times)
+        working_time.update_escalation_times(cur, manager, now, times)
     assert _fields(caught) == {field: message}
     assert settings.escalation_times(cur) == EscalationTimes(120, 30, 240, 1440)
 
 
 def test_a_source_override_merges_over_the_global_times(cur, now, manager, source_ids):
     mobile, phone = source_ids["mobile.de"], source_ids["Phone"]
-    settings.set_source_escalation(cur, manager, now, mobile, EscalationTimes(30, 10, None, None))
+    working_time.set_source_escalation(cur, manager, now, mobile, EscalationTimes(30, 10, None, None))
     assert settings.source_escalation(cur, mobile) == EscalationTimes(30, 10, None, None)
     merged = settings.due_settings(cur, mobile)
     assert (merged.stage1, merged.reminder, merged.stage2, merged.stage2_resubmission) == (
         timedelta(minutes=30), timedelta(minutes=10), timedelta(hours=4), timedelta(hours=24))
     assert settings.due_settings(cur, phone) == settings.due_settings(cur) == settings.due_settings(cur, None)
     # A later global change still reaches the columns the source leaves open.
-    settings.update_escalation_times(cur, manager, now, EscalationTimes(120, 30, 300, 1440))
+    working_time.update_escalation_times(cur, manager, now, EscalationTimes(120, 30, 300, 1440))
     assert settings.due_settings(cur, mobile).stage2 == timedelta(minutes=300)
     assert settings.due_settings(cur, mobile).stage1 == timedelta(minutes=30)
 
@@ -202,9 +204,9 @@ def test_a_source_override_merges_over_the_global_times(cur, now, manager, sourc
 def test_an_override_is_removed_with_none_or_all_empty(cur, now, manager, source_ids):
     mobile = source_ids["mobile.de"]
     for removal in (None, EscalationTimes(None, None, None, None)):
-        settings.set_source_escalation(cur, manager, now, mobile, EscalationTimes(60, None, None, None))
+        working_time.set_source_escalation(cur, manager, now, mobile, EscalationTimes(60, None, None, None))
         assert settings.source_escalation(cur, mobile) is not None
-        settings.set_source_escalation(cur, manager, now, mobile, removal)
+        working_time.set_source_escalation(cur, manager, now, mobile, removal)
         assert settings.source_escalation(cur, mobile) is None
         assert settings.due_settings(cur, mobile) == settings.due_settings(cur)
 
@@ -212,17 +214,17 @@ def test_an_override_is_removed_with_none_or_all_empty(cur, now, manager, source
 def test_an_override_is_checked_against_the_times_it_inherits(cur, now, manager, source_ids):
     # stage 1 of 20 minutes with the global reminder of 30 minutes: due soon on arrival.
     with pytest.raises(ValidationErrors) as caught:
-        settings.set_source_escalation(cur, manager, now, source_ids["Phone"], EscalationTimes(20, None, None, None))
+        working_time.set_source_escalation(cur, manager, now, source_ids["Phone"], EscalationTimes(20, None, None, None))
     assert list(_fields(caught)) == ["reminder_minutes"]
     with pytest.raises(ValidationErrors) as caught:
-        settings.set_source_escalation(cur, manager, now, source_ids["Phone"], EscalationTimes(None, 0, None, None))
+        working_time.set_source_escalation(cur, manager, now, source_ids["Phone"], EscalationTimes(None, 0, None, None))
     assert list(_fields(caught)) == ["reminder_minutes"]
     assert settings.source_escalation(cur, source_ids["Phone"]) is None
 
 
 def test_an_override_for_an_unknown_source_is_not_found(cur, now, manager):
     with pytest.raises(NotFound):
-        settings.set_source_escalation(cur, manager, now, 999, EscalationTimes(60, None, None, None))
+        working_time.set_source_escalation(cur, manager, now, 999, EscalationTimes(60, None, None, None))
 
 
 # --- holidays and closures -------------------------------------------------------------------

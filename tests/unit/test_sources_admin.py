@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadcore.leads import service as leads
-from leadcore.admin import sources
+from leadcore.admin import settings, sources, working_time
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 
 SHIPPED = ["mobile.de", "AutoScout24", "Website form", "Phone", "Walk-in", "E-mail"]
@@ -121,9 +121,8 @@ def test_a_new_source_can_be_moved_to_the_top(cur, now, manager):
 
 
 def test_an_unused_source_can_be_deleted_with_its_settings(cur, now, manager, seller):
-    from leadcore.admin import settings
     new = sources.add_source(cur, manager, now, "Facebook", "marketplace", [seller.id])
-    settings.set_source_escalation(cur, manager, now, new.id, settings.EscalationTimes(60, None, None, None))
+    working_time.set_source_escalation(cur, manager, now, new.id, settings.EscalationTimes(60, None, None, None))
     sources.delete_source(cur, manager, now, new.id)
     assert "Facebook" not in _names(cur)
     for table in ("source_users", "source_escalation"):

@@ -8,6 +8,8 @@ import streamlit as st
 
 from leadcore.admin import holidays as closures
 from leadcore.admin import settings
+from leadcore.admin import working_time
+from leadcore.admin import basic
 from leadcore.admin import sources
 from leadcore.i18n import _
 from leadcore.admin.settings import BASIC_LABELS, ESCALATION_KEYS, ESCALATION_LABELS, NAME_DISPLAYS, WEEKDAYS
@@ -45,7 +47,7 @@ def _save_basic() -> None:
     new = settings.BasicSettings(**{name: state.get(f"{_BASIC}_{name}") for name in BASIC_LABELS})
 
     def work() -> settings.BasicSettings:
-        clean = settings.update_basic_settings(session.cursor(), session.require_user(), session.now(), new)
+        clean = basic.update_basic_settings(session.cursor(), session.require_user(), session.now(), new)
         actions.seed({f"{_BASIC}_{name}": value for name, value in vars(clean).items()}, force=True)
         return clean
 
@@ -95,7 +97,7 @@ def _save_hours() -> None:
     for day in range(7):
         is_open, opens, closes = _hours_keys(day)
         hours.append((state.get(opens) or "", state.get(closes) or "") if state.get(is_open) else None)
-    actions.run(_HOURS, lambda: settings.update_working_hours(
+    actions.run(_HOURS, lambda: working_time.update_working_hours(
         session.cursor(), session.require_user(), session.now(), hours),
         lambda n: _("Working hours saved; {n} open leads have a new due time.").format(n=f"{n:,}"))
 
@@ -234,7 +236,7 @@ def escalation_tab() -> None:
 def _save_escalation() -> None:
     state = st.session_state
     times = settings.EscalationTimes(*(state.get(f"{_ESCALATION}_{k}") for k in ESCALATION_KEYS))
-    actions.run(_ESCALATION, lambda: settings.update_escalation_times(
+    actions.run(_ESCALATION, lambda: working_time.update_escalation_times(
         session.cursor(), session.require_user(), session.now(), _whole(times)),
         lambda n: _("Escalation times saved; {n} open leads have a new due time.").format(n=f"{n:,}"))
 
@@ -268,14 +270,14 @@ def _override_form(cur, current: settings.EscalationTimes) -> None:
 def _save_override(source_id: int) -> None:
     state, prefix = st.session_state, f"{_OVERRIDE}_{source_id}"
     times = settings.EscalationTimes(*(state.get(f"{prefix}_{k}") for k in ESCALATION_KEYS))
-    actions.run(prefix, lambda: settings.set_source_escalation(
+    actions.run(prefix, lambda: working_time.set_source_escalation(
         session.cursor(), session.require_user(), session.now(), source_id, _whole(times)),
         lambda n: _("Override saved; {n} open leads of this source have a new due time.").format(n=f"{n:,}"))
 
 
 def _remove_override(source_id: int) -> None:
     prefix = f"{_OVERRIDE}_{source_id}"
-    actions.run(prefix, lambda: settings.set_source_escalation(
+    actions.run(prefix, lambda: working_time.set_source_escalation(
         session.cursor(), session.require_user(), session.now(), source_id, None),
         _("Override removed; the source follows the times for all sources."),
         forget=[f"{prefix}_{k}" for k in ESCALATION_KEYS])

@@ -13,7 +13,9 @@ from leadcore.mail import templates as mail_templates
 from leadcore.admin import sources
 from leadcore.errors import ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.mail.templates import DEALERSHIP_LABELS, LABELS, Dealership, TemplateDraft
+from leadcore.admin import basic
+from leadcore.admin.settings import DEALERSHIP_LABELS, Dealership, dealership
+from leadcore.mail.templates import LABELS, TemplateDraft
 from leadcore.ui import actions, session
 from leadcore.ui.fields import field_error
 from leadcore.ui.placeholder_picker import placeholder_picker
@@ -185,7 +187,7 @@ def _preview(cur, user, prefix: str, source_id: int | None) -> None:
 
 
 def _dealership_form(cur) -> None:
-    current = mail_templates.dealership(cur)
+    current = dealership(cur)
     actions.seed({f"{_DEALER}_{name}": value for name, value in vars(current).items()})
     errors = actions.errors(_DEALER)
     with st.form("dealership_form"):
@@ -204,6 +206,6 @@ def _dealership_form(cur) -> None:
 def _save_dealership() -> None:
     state = st.session_state
     new = Dealership(**{name: state.get(f"{_DEALER}_{name}") or "" for name in DEALERSHIP_LABELS})
-    actions.run(_DEALER, lambda: mail_templates.update_dealership(session.cursor(), session.require_user(),
+    actions.run(_DEALER, lambda: basic.update_dealership(session.cursor(), session.require_user(),
                                                                   session.now(), new),
                 _("Dealership details saved."))
