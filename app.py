@@ -1,31 +1,27 @@
 """leadcore's entry point: sign-in, then the pages the signed-in user's role may use."""
 import streamlit as st
 
+from leadcore import auth
 from leadcore.leads import notifications
-from leadcore.admin import users
+from leadcore import roles
 from leadcore.i18n import _
 from leadcore.ui import session
 
 PRODUCT = "leadcore"   # a name, not a text to translate
 st.set_page_config(page_title=PRODUCT, page_icon=":material/directions_car:", layout="wide")
 
-# Pages by role; later capabilities (Dashboard, Explore, Intake, Settings) join this table.
+# Pages and the capability each needs (leadcore.roles); None: every signed-in user.
 PAGES = {
-    "leads": (st.Page("pages/leads.py", title=_("Leads"), icon=":material/view_list:", default=True),
-              ("seller", "supervisor", "manager", "analyst", "admin")),
-    "contacts": (st.Page("pages/contacts.py", title=_("Contacts"), icon=":material/contacts:"),
-                 ("seller", "supervisor", "manager", "analyst", "admin")),
+    "leads": (st.Page("pages/leads.py", title=_("Leads"), icon=":material/view_list:", default=True), None),
+    "contacts": (st.Page("pages/contacts.py", title=_("Contacts"), icon=":material/contacts:"), None),
     "dashboard": (st.Page("pages/dashboard.py", title=_("Dashboard"), icon=":material/dashboard:"),
-                  ("manager", "admin", "supervisor", "analyst")),
-    "explore": (st.Page("pages/explore.py", title=_("Explore"), icon=":material/query_stats:"),
-                ("analyst", "manager", "admin")),
-    "intake": (st.Page("pages/intake.py", title=_("Intake"), icon=":material/move_to_inbox:"),
-               ("manager", "admin")),
+                  roles.DASHBOARD),
+    "explore": (st.Page("pages/explore.py", title=_("Explore"), icon=":material/query_stats:"), roles.EXPLORE),
+    "intake": (st.Page("pages/intake.py", title=_("Intake"), icon=":material/move_to_inbox:"), roles.INTAKE),
     "settings": (st.Page("pages/settings.py", title=_("Settings"), icon=":material/settings:"),
-                 ("manager", "admin")),
+                 roles.EDIT_SETTINGS),
     "profile": (st.Page("pages/profile.py", title=_("My absences"), icon=":material/event_busy:",
-                        url_path="my-absences"),
-                ("seller", "supervisor", "manager", "analyst", "admin")),
+                        url_path="my-absences"), None),
 }
 
 
@@ -38,7 +34,7 @@ def sign_in_form() -> None:
             username = st.text_input(_("Username"), key="sign_in_username")
             password = st.text_input(_("Password"), type="password", key="sign_in_password")
             if st.form_submit_button(_("Sign in"), type="primary", width="stretch"):
-                user = users.authenticate(session.cursor(), username, password)
+                user = auth.authenticate(session.cursor(), username, password)
                 if user is None:
                     st.error(_("Sign-in failed: the username or the password is wrong."),
                              icon=":material/lock:")
@@ -59,12 +55,12 @@ unread = notifications.unread_count(session.cursor(), user)
 PAGES["notifications"] = (
     st.Page("pages/notifications.py", title=_("Notifications") + (f" ({unread})" if unread else ""),
             icon=":material/notifications:", url_path="notifications"),
-    ("seller", "supervisor", "manager", "admin"))
-allowed = [page for page, roles in PAGES.values() if user.role in roles]
+    roles.NOTIFICATIONS)
+allowed = [page for page, needs in PAGES.values() if needs is None or roles.can(user, needs)]
 navigation = st.navigation(allowed)
 with st.sidebar:
     st.markdown(f"**{user.full_name}**")
-    st.caption(_(user.role.capitalize()))
+    st.caption(_(roles.ROLE_LABELS[user.role]))
     if st.button(_("Sign out"), icon=":material/logout:", key="sign_out"):
         session.sign_out()
         st.rerun()

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import common as bench
+from leadcore import auth
 from leadcore.analytics import dashboard as analytics
 
 NOW = bench.BENCH_NOW            # the moment the benchmark data is made for and measured at
@@ -55,10 +56,9 @@ def default_filter() -> analytics.DashboardFilter:
 
 
 def _manager(cur):
-    from leadcore.admin import users
 
     user_id = cur.execute("SELECT id FROM users WHERE role = 'manager' ORDER BY id LIMIT 1").fetchall()[0][0]
-    return users.get_user(cur, user_id)
+    return auth.get_user(cur, user_id)
 
 
 def query_goal_ms(leads: int) -> float:

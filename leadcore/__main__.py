@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from leadcore import roles
 from leadcore import clock, db
 from leadcore.errors import DatabaseBusy, LeadcoreError, ValidationErrors
 
@@ -109,7 +110,7 @@ def parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="add a user")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["seller", "supervisor", "manager", "analyst", "admin"])
+    add.add_argument("--role", required=True, choices=roles.ROLES)
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True)
     add.add_argument("--location")

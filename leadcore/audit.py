@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 if TYPE_CHECKING:   # only for annotations: users imports this module
-    from leadcore.admin.users import User
+    from leadcore.auth import User
 
 
 def _plain(value: Any) -> Any:

@@ -32,13 +32,16 @@ class Scheduler:
         self._thread.join(timeout)
 
     def run_once(self) -> dict[str, object]:
-        cur = self._con.cursor()
         results = {}
-        for name, job in self._jobs.items():
-            try:
-                results[name] = job(cur, self._clock())
-            except Exception:  # noqa: BLE001 - a job's failure must not end the thread
-                log.exception("scheduled job %s failed", name)
+        cur = self._con.cursor()
+        try:
+            for name, job in self._jobs.items():
+                try:
+                    results[name] = job(cur, self._clock())
+                except Exception:  # noqa: BLE001 - a job's failure must not end the thread
+                    log.exception("scheduled job %s failed", name)
+        finally:
+            cur.close()      # one cursor per tick, closed with it
         return results
 
     def _run(self) -> None:

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 
 import streamlit as st
 
+from leadcore import roles
 from leadcore.analytics import dashboard as analytics
 from leadcore.analytics import charts
 from leadcore.analytics import exports
@@ -65,7 +66,7 @@ def hours(value: float | None) -> str:
 
 # --- header and filters ------------------------------------------------------------------------
 st.title(_("Dashboard"))
-scope = _("your team's leads") if user.role == "supervisor" else _("all leads")
+scope = _("all leads") if roles.allows(user.role, roles.SEE_ALL_LEADS) else _("your team's leads")
 st.caption(_("As of {moment} · {scope}").format(moment=fmt.when(now, tz), scope=scope))
 
 period_col, custom_col = st.columns([3, 2], vertical_alignment="bottom")

@@ -12,7 +12,7 @@ from leadcore import audit, db
 from leadcore.admin.settings import (BASIC_LABELS, DEALERSHIP_KEYS, DEALERSHIP_LABELS, FROM_NAME_LIMIT,
                                      NAME_DISPLAYS, BasicSettings, Dealership, basic_settings, dealership,
                                      put)
-from leadcore.admin.users import User
+from leadcore.auth import User
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.roles import require_settings_editor

@@ -17,7 +17,7 @@ from leadcore.leads import recompute
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.roles import require_settings_editor
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 GERMAN_STATES = {
     "BW": "Baden-Württemberg", "BY": "Bayern", "BE": "Berlin", "BB": "Brandenburg", "HB": "Bremen",

@@ -9,7 +9,7 @@ import duckdb
 from leadcore import audit, db
 
 if TYPE_CHECKING:
-    from leadcore.admin.users import User
+    from leadcore.auth import User
 
 # table -> its display order; table names cannot be bound as parameters, so only these are allowed
 ORDERED_TABLES = {"sources": "position, name", "completion_reasons": "position, id"}

@@ -16,7 +16,7 @@ from leadcore.admin import ordering
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.roles import require_settings_editor
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 OUTCOMES = {"won": N_("won"), "lost": N_("lost"), "neutral": N_("neutral")}
 LABEL_LIMIT = 80

@@ -12,7 +12,7 @@ from leadcore.admin import ordering
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.roles import require_settings_editor
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 CHANNELS = {
     "marketplace": N_("Marketplace"),

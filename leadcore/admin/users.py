@@ -1,7 +1,6 @@
-"""Users, their roles and superiors, and signing in (argon2-hashed passwords).
-
-Also the administration of accounts: add, edit, (de)activate (never delete), superiors without
+"""The administration of accounts: add, edit, (de)activate (never delete), superiors without
 cycles, and the admin's password reset. Each change is audited in its own transaction.
+Who a user is and signing in live in leadcore.auth; what a role may do in leadcore.roles.
 """
 from __future__ import annotations
 
@@ -10,49 +9,16 @@ from datetime import datetime
 
 import duckdb
 import pandas as pd
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 
+from leadcore import roles
 from leadcore import audit, db
+from leadcore.auth import COLUMNS as _COLUMNS, User, get_user, hash_password, row_to_user as _user
+from leadcore.roles import ROLES
 from leadcore.contacts.service import normalise_phone
-from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
+from leadcore.errors import PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import _
 
-ROLES = ("seller", "supervisor", "manager", "analyst", "admin")
-_hasher = PasswordHasher()
-# Verifying against this keeps a wrong username as slow as a wrong password (no timing hint).
-_DUMMY_HASH = _hasher.hash("not a real password")
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    username: str
-    full_name: str
-    email: str
-    role: str
-    location: str | None = None
-    active: bool = True
-
-    @property
-    def can_write(self) -> bool:
-        return self.role != "analyst"
-
-    @property
-    def sees_all_leads(self) -> bool:
-        return self.role in ("manager", "admin", "analyst")
-
-
-_COLUMNS = "id, username, full_name, email, role, location, active"
-
-
-def _user(row: tuple) -> User:
-    return User(*row)
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
 
 
 @dataclass(frozen=True)
@@ -145,9 +111,9 @@ def _require_user_admin(actor: User | None, target_role: str | None, new_role: s
     """Admins manage every account; managers all but admins' (and they cannot make admins)."""
     if actor is None:
         return   # the command line: whoever runs it owns the database file
-    if not actor.active or actor.role not in ("manager", "admin"):
+    if not roles.can(actor, roles.EDIT_SETTINGS):
         raise PermissionDenied(_("Only managers and admins may manage users."))
-    if actor.role != "admin" and "admin" in (target_role, new_role):
+    if not roles.can(actor, roles.MANAGE_ADMINS) and "admin" in (target_role, new_role):
         raise PermissionDenied(_("Only admins may manage admin accounts."))
 
 
@@ -295,16 +261,6 @@ def reset_password(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, u
     db.write(cur, work)
 
 
-def display_name(user: User, setting: str = "first_last") -> str:
-    """The user's name as the basic setting `user_name_display` wants it in lists."""
-    if setting == "username":
-        return user.username
-    if setting == "last_first":
-        first, _space, last = user.full_name.strip().rpartition(" ")
-        return f"{last}, {first}" if first else last
-    return user.full_name
-
-
 def user_overview(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every account with the names of its superiors, for the Users settings list."""
     return cur.execute(
@@ -320,15 +276,8 @@ def user_overview(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """).df()
 
 
-def get_user(cur: duckdb.DuckDBPyConnection, user_id: int) -> User:
-    rows = cur.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchall()
-    if not rows:
-        raise NotFound(_("This user does not exist."))
-    return _user(rows[0])
-
-
-def active_users(cur: duckdb.DuckDBPyConnection) -> list[User]:
-    """Users who may be made editor of a lead (not analysts: they only read)."""
+def possible_editors(cur: duckdb.DuckDBPyConnection) -> list[User]:
+    """Users who may be made editor of a lead: active, and not analysts (they only read)."""
     rows = cur.execute(
         f"SELECT {_COLUMNS} FROM users WHERE active AND role <> 'analyst' ORDER BY full_name"
     ).fetchall()
@@ -339,15 +288,3 @@ def all_users(cur: duckdb.DuckDBPyConnection) -> list[User]:
     return [_user(r) for r in cur.execute(f"SELECT {_COLUMNS} FROM users ORDER BY full_name").fetchall()]
 
 
-def authenticate(cur: duckdb.DuckDBPyConnection, username: str, password: str) -> User | None:
-    """The user for these credentials, or None. Callers say only that sign-in failed."""
-    rows = cur.execute(
-        f"SELECT {_COLUMNS}, password_hash FROM users WHERE lower(username) = lower(?) AND active",
-        [username.strip()],
-    ).fetchall()
-    stored = rows[0][-1] if rows else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    return _user(rows[0][:-1]) if rows else None

@@ -10,7 +10,7 @@ from leadcore import audit, db
 from leadcore.admin.settings import (ESCALATION_KEYS, ESCALATION_LABELS, ESCALATION_LIMITS, WEEKDAYS,
                                      EscalationTimes, Hours, HHMM, escalation_times, put,
                                      source_escalation, working_hours)
-from leadcore.admin.users import User
+from leadcore.auth import User
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.leads import recompute

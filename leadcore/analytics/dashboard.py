@@ -15,17 +15,16 @@ from datetime import date, datetime, time, timedelta, timezone
 import duckdb
 import pandas as pd
 
+from leadcore import roles
 from leadcore.rules import duetime
 from leadcore.admin import settings
-from leadcore.errors import PermissionDenied
-from leadcore.i18n import _
 from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
-from leadcore.admin.users import User
+from leadcore.auth import User
 from leadcore.leads.visibility import lead_predicate
 from leadcore.rules.sql import DAY_US, calendar_cte, local_date, worked_until
 
 __all__ = [
-    "DASHBOARD_ROLES", "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",
+    "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",
     "preset_period", "locations", "bucket_of", "by_source_table", "key_figures", "open_by_source_light",
     "escalated_by_source_level", "new_leads", "response_times", "completions", "workload", "dashboard",
     "Scope", "scope", "open_snapshot", "new_per_bucket", "response_table", "completion_table",
@@ -35,13 +34,9 @@ UTC = timezone.utc
 _HOUR_US = 3_600_000_000
 WEEKLY_AFTER_DAYS = 60            # longer periods show new leads per week, not per day
 PRESETS = ("today", "7 days", "30 days", "this quarter", "custom")
-# Supervisors see their team's leads (the visibility predicate), the others all leads.
-DASHBOARD_ROLES = ("manager", "admin", "supervisor", "analyst")
-
-
 def require_dashboard(user: User) -> None:
-    if user.role not in DASHBOARD_ROLES:
-        raise PermissionDenied(_("The Dashboard is for managers, supervisors, analysts and admins."))
+    # Supervisors see their team's leads (the visibility predicate), the others all leads.
+    roles.require(user, roles.DASHBOARD)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.intake.incoming import IncomingLead
 from leadcore.roles import require_settings_editor
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 _DOMAIN = re.compile(r"@?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")
 _ADDRESS = re.compile(r"[^@\s]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")

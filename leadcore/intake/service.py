@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from leadcore import roles
 from leadcore import db
 from leadcore.admin import settings
 from leadcore.errors import Conflict, LeadcoreError
@@ -27,8 +28,7 @@ from leadcore.i18n import _
 from leadcore.intake import adf, mail
 from leadcore.intake.incoming import IncomingLead, Rejected, reachable_customer
 from leadcore.intake.store import Message, store_batch
-from leadcore.roles import may_edit_settings
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 log = logging.getLogger("leadcore.intake")
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
@@ -52,7 +52,7 @@ class IntakeResult:
 
 def may_run_intake(user: User) -> bool:
     """Intake is for managers and admins (SPEC section 2: imports)."""
-    return may_edit_settings(user)
+    return roles.can(user, roles.INTAKE)
 
 
 def parse(file_name: str, data: bytes, tz: ZoneInfo) -> IncomingLead:

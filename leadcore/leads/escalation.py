@@ -8,8 +8,6 @@ well under the two seconds the goal allows, and a second sweep finds nothing to 
 """
 from __future__ import annotations
 
-import threading
-import time as _time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -124,23 +122,3 @@ def sweep(cur: duckdb.DuckDBPyConnection, now: datetime) -> SweepResult:
         return SweepResult(mails=mails, **counts)
 
     return db.write(cur, work)
-
-
-# The server sweeps on its scheduler thread and, throttled, on page loads; this lock keeps
-# two sweeps of one process from running at once (DuckDB appends would not conflict, and
-# the anti-join alone cannot see another transaction's uncommitted rows).
-_lock = threading.Lock()
-_last_sweep = 0.0
-
-
-def sweep_if_due(cur: duckdb.DuckDBPyConnection, now: datetime, min_interval: float = 60.0) -> SweepResult | None:
-    """Sweep unless this process swept less than `min_interval` seconds ago or is sweeping now."""
-    global _last_sweep
-    if _time.monotonic() - _last_sweep < min_interval or not _lock.acquire(blocking=False):
-        return None
-    try:
-        result = sweep(cur, now)
-        _last_sweep = _time.monotonic()
-        return result
-    finally:
-        _lock.release()

@@ -19,7 +19,7 @@ from leadcore.admin import settings
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
 from leadcore.paging import Page, fetch_page
-from leadcore.admin.users import User
+from leadcore.auth import User
 from leadcore.leads.visibility import check_lead, lead_predicate
 from leadcore.rules.sql import escalation_level_sql, traffic_light_filter_sql, traffic_light_sql
 

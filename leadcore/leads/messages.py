@@ -23,7 +23,7 @@ from leadcore.admin import settings
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.mail.html import MailTemplateError, html_to_text
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 BODY_LIMIT = leads.NOTE_LIMIT
 

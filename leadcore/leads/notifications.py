@@ -8,7 +8,7 @@ import pandas as pd
 
 from leadcore import db
 from leadcore.i18n import N_
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 STAGE_LABELS = {
     "reminder": N_("Reminder: due soon"),

@@ -18,7 +18,7 @@ from leadcore.admin import settings
 from leadcore.leads import vehicles
 from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.admin.users import User
+from leadcore.auth import User
 from leadcore.leads.visibility import check_lead, require_writer
 
 LEAD_TYPES = {

@@ -13,7 +13,7 @@ import duckdb
 from leadcore.leads import vin as vins
 from leadcore.i18n import N_, _
 from leadcore.leads.listing import require_visible
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 INTERESTS = {"buy": N_("Buy"), "lease": N_("Lease"), "trade_in": N_("Trade-in"),
              "test_drive": N_("Test drive")}

@@ -11,10 +11,11 @@ from datetime import datetime
 
 import duckdb
 
+from leadcore import roles
 from leadcore.admin import settings
 from leadcore.errors import PermissionDenied
 from leadcore.i18n import _
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 
 def team_ids(cur: duckdb.DuckDBPyConnection, user: User) -> list[int]:
@@ -51,7 +52,7 @@ def lead_predicate(cur: duckdb.DuckDBPyConnection, user: User, now: datetime | N
     """
     if user.sees_all_leads:
         return "TRUE", {}
-    editors = team_ids(cur, user) if user.role == "supervisor" else [user.id]
+    editors = team_ids(cur, user) if roles.allows(user.role, roles.SEE_TEAM_LEADS) else [user.id]
     if now is not None:
         editors = sorted(set(editors) | set(deputised_ids(cur, user, now)))
     if len(editors) == 1:

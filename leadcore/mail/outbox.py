@@ -17,7 +17,6 @@ DuckDB lets no second process open the file.
 from __future__ import annotations
 
 import smtplib
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,7 +24,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from leadcore import db
+from leadcore import db, process
 from leadcore.mail import smtp as mailer
 from leadcore.admin import settings
 from leadcore.errors import Conflict, NotFound, ValidationError
@@ -33,7 +32,7 @@ from leadcore.i18n import N_, _
 from leadcore.mail.html import HEADER_IMAGE_CID, HeaderImage
 from leadcore.mail.smtp import Part, SmtpConfig
 from leadcore.roles import require_settings_editor
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 MAX_ATTEMPTS = 8                       # about two hours of retrying, then 'failed'
 STALE_AFTER = timedelta(minutes=15)    # a claim older than this was interrupted (crash)
@@ -221,12 +220,10 @@ def _message(mail: ClaimedMail, config: SmtpConfig, from_name: str, now: datetim
         attachment=mail.attachment)
 
 
-_lock = threading.Lock()
-
-
 def send_due(cur: duckdb.DuckDBPyConnection, now: datetime, config: SmtpConfig, limit: int = 500) -> SendReport:
     """Send up to `limit` rows due at `now`, claimed BATCH at a time; see the module doc."""
-    if not _lock.acquire(blocking=False):
+    lock = process.PROCESS.outbox_lock
+    if not lock.acquire(blocking=False):
         return SendReport(skipped="busy")
     try:
         report = SendReport()
@@ -239,7 +236,7 @@ def send_due(cur: duckdb.DuckDBPyConnection, now: datetime, config: SmtpConfig, 
                 break   # the server cannot be reached: the rest waits for the next run
         return report
     finally:
-        _lock.release()
+        lock.release()
 
 
 def _send(cur: duckdb.DuckDBPyConnection, now: datetime, config: SmtpConfig, claimed: list[ClaimedMail],

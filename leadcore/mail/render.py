@@ -18,7 +18,7 @@ from leadcore.admin.settings import Dealership, dealership
 from leadcore.mail.templates import (COLOUR, FIELDS, MailTemplate, TemplateDraft, check_draft,
                                      header_image)
 from leadcore.roles import require_settings_editor
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 Context = dict[str, dict[str, str]]
 

@@ -20,7 +20,7 @@ from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.mail.html import HeaderImage, MailTemplateError, compile_checked
 from leadcore.roles import require_settings_editor
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 
 @dataclass(frozen=True)

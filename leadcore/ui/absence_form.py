@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from leadcore import auth
 from leadcore.admin import absences
 from leadcore.admin import settings
 from leadcore.admin import users
@@ -18,7 +19,7 @@ def absences_panel(user_id: int, key: str) -> None:
     """`key` keeps the widgets of several panels apart (one per page or tab)."""
     cur, now = session.cursor(), session.now()
     style = settings.basic_settings(cur).user_name_display
-    deputies = {u.id: users.display_name(u, style) for u in users.active_users(cur) if u.id != user_id}
+    deputies = {u.id: auth.display_name(u, style) for u in users.possible_editors(cur) if u.id != user_id}
     rows = absences.absence_table(cur, now, user_id)
     if rows.empty:
         st.caption(_("No current or coming absences."))

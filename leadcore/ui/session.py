@@ -11,16 +11,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 import streamlit as st
 
-from leadcore import clock, db
-from leadcore.leads import escalation
+from leadcore import auth
+from leadcore import clock, db, jobs
 from leadcore.mail import smtp as mailer
-from leadcore.mail import outbox
 from leadcore.admin import settings
 from leadcore.admin import users
 from leadcore.errors import NotFound, PermissionDenied
-from leadcore.intake.folder import poll_folder
 from leadcore.scheduler import Scheduler
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 _local = threading.local()
 
@@ -54,7 +52,7 @@ def current_user() -> User | None:
     if user_id is None:
         return None
     try:
-        user = users.get_user(cursor(), user_id)
+        user = auth.get_user(cursor(), user_id)
     except NotFound:
         user = None
     if user is None or not user.active:
@@ -124,24 +122,20 @@ def smtp_config() -> mailer.SmtpConfig | None:
 
 @st.cache_resource(show_spinner=False)
 def _scheduler(path: str) -> Scheduler:
-    # Started once per database per server process; each job takes its own cursor.
-    jobs = {"escalation": lambda cur, now: escalation.sweep_if_due(cur, now, min_interval=0),
-            "intake_folder": poll_folder}
+    # Started once per database per server process; each tick takes its own cursor.
     try:
         smtp = smtp_config()
     except mailer.SmtpConfigError as error:
         smtp = None
         logging.getLogger("leadcore.scheduler").log(logging.ERROR, "outbox not sent: %s", error.message)
-    if smtp is not None:   # without SMTP the mails wait in the outbox (shown in Settings)
-        jobs["outbox"] = lambda cur, now: outbox.send_due(cur, now, smtp)
-    return Scheduler(_root_connection(path), clock.now, jobs=jobs).start()
+    return Scheduler(_root_connection(path), clock.now, jobs=jobs.background_jobs(smtp)).start()
 
 
 def start_background_jobs() -> None:
     if background_jobs_enabled():
         # SPEC: the sweep also runs on page load (throttled to once a minute per process). It goes
         # first, so the first page a user sees already counts what the sweep found.
-        escalation.sweep_if_due(cursor(), now())
+        jobs.sweep_if_due(cursor(), now())
         _scheduler(str(db.database_path()))
 
 
@@ -164,5 +158,5 @@ def user_names(active_only: bool = False, editors_only: bool = False) -> dict[in
     """
     cur = cursor()
     shown = settings.basic_settings(cur).user_name_display
-    people = users.active_users(cur) if editors_only else users.all_users(cur)
-    return {u.id: users.display_name(u, shown) for u in people if u.active or not active_only}
+    people = users.possible_editors(cur) if editors_only else users.all_users(cur)
+    return {u.id: auth.display_name(u, shown) for u in people if u.active or not active_only}

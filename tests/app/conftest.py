@@ -38,12 +38,13 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Widget
 from streamlit.testing.v1.element_tree import Error as ErrorAlert
 
+from leadcore import auth
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
 from leadcore.admin import sources
 from leadcore.admin import users
 from leadcore.ui.session import _root_connection
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -70,7 +71,7 @@ def _navigation_app():
 def _cheap_password_hashing():
     """Same argon2, minimal cost: six users per test at production cost would take ~0.5 s."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        mp.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         yield
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from leadcore import auth
 from leadcore.admin import absences
 from leadcore.admin import holidays as closures
 from leadcore.admin import settings
@@ -203,7 +204,7 @@ def test_users_flow(cur, people, open_page, ui, password):
     assert ui.error_under(at, "user_add_password") == "Password must have at least 8 characters."
     at.text_input(key="user_add_password").input(password)
     _submit(at, ui, "Add user")
-    jonas = users.authenticate(cur, "jonas", password)
+    jonas = auth.authenticate(cur, "jonas", password)
     assert jonas is not None and users.superior_ids(cur, jonas.id) == (people.clara.id,)
     # Clara may not report to Anna, who reports to Clara.
     clara = people.clara.id
@@ -215,14 +216,14 @@ def test_users_flow(cur, people, open_page, ui, password):
     at.text_input(key=f"user_{clara}_location").input("Potsdam")
     _submit(at, ui, "Save user")
     assert users.superior_ids(cur, clara) == (people.dirk.id,)
-    assert users.get_user(cur, clara).location == "Potsdam"
+    assert auth.get_user(cur, clara).location == "Potsdam"
     at.text_input(key=f"user_{clara}_password").input("a brand new secret")
     _submit(at, ui, "Reset password")
-    assert users.authenticate(cur, "clara", "a brand new secret") is not None
+    assert auth.authenticate(cur, "clara", "a brand new secret") is not None
     at.button(key=f"user_{clara}_deactivate").click().run()
-    assert not users.get_user(cur, clara).active
+    assert not auth.get_user(cur, clara).active
     at.button(key=f"user_{clara}_reactivate").click().run()
-    assert users.get_user(cur, clara).active
+    assert auth.get_user(cur, clara).active
 
 
 def test_a_manager_gets_no_password_reset_and_no_admin_role(people, open_page):

@@ -82,6 +82,7 @@ def _seed(path: Path) -> dict[str, int]:
     from leadcore.contacts import service as contacts
     from leadcore.leads import service as leads
     from leadcore.admin import sources
+    from leadcore import auth
     from leadcore.admin import users
 
     now = datetime.fromisoformat(PINNED_NOW)
@@ -99,7 +100,7 @@ def _seed(path: Path) -> dict[str, int]:
             ids[role] = contacts.create_contact(cur, now, contacts.ContactInput(
                 salutation=salutation, first_name=first, last_name=last, email=email, phone=phone,
                 street="Hauptstraße 1", postal_code="10115", city="Berlin")).id
-        anna = users.authenticate(cur, "seller", PASSWORD)
+        anna = auth.authenticate(cur, "seller", PASSWORD)
         yesterday = now - timedelta(days=1, hours=1)
         ids["escalated_lead"] = leads.create_lead(cur, anna, yesterday, leads.LeadInput(
             contact_id=ids["escalated"], source_id=sources.list_sources(cur)[0].id,

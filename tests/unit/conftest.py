@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from argon2 import PasswordHasher
 
+from leadcore import auth
 from leadcore import db
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
 from leadcore.admin import sources
 from leadcore.admin import users
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)   # a Friday, inside working hours
@@ -42,8 +43,8 @@ def _cheap_password_hashing():
     hash an unknown username is checked against gets the same cost, as in production.)"""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(users, "_hasher", cheap)
-        mp.setattr(users, "_DUMMY_HASH", cheap.hash("not a real password"))
+        mp.setattr(auth, "_hasher", cheap)
+        mp.setattr(auth, "_DUMMY_HASH", cheap.hash("not a real password"))
         yield
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from leadcore import auth
 from leadcore import __main__ as cli
 from leadcore import db
-from leadcore.admin import users
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def test_user_add_reads_the_password_from_stdin(database, monkeypatch, capsys):
     assert "User jdoe (seller) added." in capsys.readouterr().out
     con = db.connect(database)
     try:
-        assert users.authenticate(con.cursor(), "jdoe", "a-long-password").full_name == "Jana Doe"
+        assert auth.authenticate(con.cursor(), "jdoe", "a-long-password").full_name == "Jana Doe"
     finally:
         con.close()
 

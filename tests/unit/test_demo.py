@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from email_validator import validate_email
 
+from leadcore import auth
 from leadcore import db, demo
 from leadcore.contacts import service as contacts
 from leadcore.rules import duetime
@@ -44,7 +45,7 @@ def one(cur, sql, params=None):
 
 
 def user_named(cur, username):
-    return users.get_user(cur, one(cur, "SELECT id FROM users WHERE username = ?", [username]))
+    return auth.get_user(cur, one(cur, "SELECT id FROM users WHERE username = ?", [username]))
 
 
 def test_counts_match_the_summary(demo_db):
@@ -83,10 +84,10 @@ def test_users_accounts_and_supervisors(demo_db):
     con, _summary, _calls = demo_db
     cur = con.cursor()
     for username, role, full_name in demo.DEMO_ACCOUNTS:
-        user = users.authenticate(cur, username, demo.DEMO_PASSWORD)
+        user = auth.authenticate(cur, username, demo.DEMO_PASSWORD)
         assert user is not None, username
         assert (user.username, user.role, user.full_name) == (username, role, full_name)
-    assert users.authenticate(cur, "seller", "wrong password") is None
+    assert auth.authenticate(cur, "seller", "wrong password") is None
     supervisor = user_named(cur, "supervisor").id
     for name in ("seller", "seller2"):
         assert one(cur, "SELECT list(superior_id) FROM user_superiors WHERE user_id = ?",

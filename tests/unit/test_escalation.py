@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from leadcore import jobs, process
 from leadcore.leads import escalation
 from leadcore.leads import service as leads
 from leadcore.leads import notifications
@@ -111,11 +112,11 @@ def test_notifications_are_listed_for_their_recipient_only(cur, seller, seller2,
 
 
 def test_sweep_if_due_throttles_within_a_process(cur, seller, make_lead, berlin, monkeypatch):
-    monkeypatch.setattr(escalation, "_last_sweep", 0.0)
+    process.reset()
     make_lead(seller)
-    assert escalation.sweep_if_due(cur, berlin("2026-11-27 12:00"), min_interval=60) is not None
-    assert escalation.sweep_if_due(cur, berlin("2026-11-27 16:00"), min_interval=60) is None
-    assert escalation.sweep_if_due(cur, berlin("2026-11-27 16:00"), min_interval=0).stage2 == 1
+    assert jobs.sweep_if_due(cur, berlin("2026-11-27 12:00"), min_interval=60) is not None
+    assert jobs.sweep_if_due(cur, berlin("2026-11-27 16:00"), min_interval=60) is None
+    assert jobs.sweep_if_due(cur, berlin("2026-11-27 16:00"), min_interval=0).stage2 == 1
 
 
 def test_the_sweep_leaves_due_times_alone(cur, seller, make_lead, berlin):

@@ -12,6 +12,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from leadcore import process
 from leadcore import __main__ as cli
 from leadcore import db
 from leadcore.mail import autoresponder
@@ -310,7 +311,7 @@ def test_a_crash_after_the_server_accepted_resends_with_the_same_message_id(cur,
 def test_a_second_sender_in_the_process_steps_aside(cur, now, lead, smtp_server):
     queue_autoresponder(cur, lead, now)
     inbox, port = smtp_server()
-    with outbox._lock:
+    with process.PROCESS.outbox_lock:
         assert outbox.send_due(cur, now, config(port)).skipped == "busy"
     assert outbox.send_due(cur, now, config(port)).sent == 1 and len(inbox.envelopes) == 1
 

@@ -3,37 +3,38 @@ from __future__ import annotations
 
 import pytest
 
+from leadcore import auth
 from leadcore.admin import users
 from leadcore.errors import NotFound, ValidationErrors
 
 
 def test_sign_in_with_the_right_password_returns_the_user(cur, seller, password):
-    user = users.authenticate(cur, "anna", password)
+    user = auth.authenticate(cur, "anna", password)
     assert user == seller
     assert (user.username, user.full_name, user.role, user.active) == ("anna", "Anna Becker", "seller", True)
 
 
 def test_sign_in_with_a_wrong_password_fails(cur, seller, password):
-    assert users.authenticate(cur, "anna", password + "!") is None
-    assert users.authenticate(cur, "anna", "") is None
+    assert auth.authenticate(cur, "anna", password + "!") is None
+    assert auth.authenticate(cur, "anna", "") is None
 
 
 def test_sign_in_as_an_unknown_user_fails_the_same_way(cur, seller, password):
-    assert users.authenticate(cur, "nobody", password) is None
+    assert auth.authenticate(cur, "nobody", password) is None
 
 
 def test_username_is_case_insensitive_and_trimmed(cur, seller, password):
-    assert users.authenticate(cur, "  ANNA ", password) == seller
-    assert users.authenticate(cur, "Anna", password) == seller
+    assert auth.authenticate(cur, "  ANNA ", password) == seller
+    assert auth.authenticate(cur, "Anna", password) == seller
 
 
 def test_password_is_case_sensitive(cur, seller, password):
-    assert users.authenticate(cur, "anna", password.upper()) is None
+    assert auth.authenticate(cur, "anna", password.upper()) is None
 
 
 def test_an_inactive_user_cannot_sign_in(cur, seller, password):
     cur.execute("UPDATE users SET active = FALSE WHERE id = ?", [seller.id])
-    assert users.authenticate(cur, "anna", password) is None
+    assert auth.authenticate(cur, "anna", password) is None
 
 
 def test_passwords_are_stored_hashed(cur, seller, password):
@@ -47,7 +48,7 @@ def test_add_user_stores_role_superiors_and_trimmed_names(cur, now, supervisor, 
                           "seller", password, location="Potsdam", superiors=[supervisor.id])
     assert (user.username, user.full_name, user.email, user.location) == (
         "jonas", "Jonas Weber", "jonas@autohaus.example", "Potsdam")
-    assert users.get_user(cur, user.id) == user
+    assert auth.get_user(cur, user.id) == user
     assert cur.execute("SELECT superior_id FROM user_superiors WHERE user_id = ?",
                        [user.id]).fetchall() == [(supervisor.id,)]
 
@@ -76,7 +77,7 @@ def test_a_user_needs_a_valid_email_for_escalations(cur, now, count, email):
 
 def test_a_password_of_exactly_eight_characters_is_enough(cur, now):
     user = users.add_user(cur, now, "jonas", "Jonas Weber", "j@autohaus.example", "seller", "12345678")
-    assert users.authenticate(cur, "jonas", "12345678") == user
+    assert auth.authenticate(cur, "jonas", "12345678") == user
 
 
 def test_add_user_reports_every_bad_field_at_once(cur, now):
@@ -97,7 +98,7 @@ def test_a_taken_username_is_refused_whatever_its_case(cur, now, seller, count):
 def test_editors_to_choose_from_are_active_non_analysts(cur, seller, seller2, supervisor, manager,
                                                         analyst, admin):
     cur.execute("UPDATE users SET active = FALSE WHERE id = ?", [seller2.id])
-    names = [u.full_name for u in users.active_users(cur)]
+    names = [u.full_name for u in users.possible_editors(cur)]
     assert names == ["Anna Becker", "Clara Vogt", "Dirk Hahn", "Frank Admin"]
     assert len(users.all_users(cur)) == 6
 
@@ -111,4 +112,4 @@ def test_roles_say_who_writes_and_who_sees_everything(seller, supervisor, manage
 
 def test_an_unknown_user_id_is_not_found(cur):
     with pytest.raises(NotFound):
-        users.get_user(cur, 999)
+        auth.get_user(cur, 999)

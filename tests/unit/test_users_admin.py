@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from leadcore import auth
 from leadcore.admin import absences
 from leadcore.admin import users
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
@@ -37,7 +38,7 @@ def test_an_admin_adds_a_user_with_superiors(cur, now, admin, supervisor, passwo
         "jonas", "Jonas Weber", "seller", "Potsdam", True)
     assert new.email.lower() == "jonas@autohaus.example"
     assert _superiors(cur, new) == (supervisor.id,)
-    assert users.authenticate(cur, "jonas", password) == new
+    assert auth.authenticate(cur, "jonas", password) == new
     action, detail = cur.execute("SELECT action, detail FROM audit_log WHERE entity_id = ? AND area = 'users'",
                                  [str(new.id)]).fetchall()[0]
     assert action == "add" and password not in detail
@@ -139,7 +140,7 @@ def test_managers_edit_users_but_not_admins_and_make_no_admins(cur, now, manager
         users.update_user(cur, manager, now, admin.id, _as_input(cur, admin, full_name="Frank A."))
     with pytest.raises(PermissionDenied):
         users.update_user(cur, manager, now, manager.id, _as_input(cur, manager, role="admin"))
-    assert users.get_user(cur, seller.id).role == "seller"
+    assert auth.get_user(cur, seller.id).role == "seller"
 
 
 @pytest.mark.parametrize("role", ["seller", "supervisor", "analyst"])
@@ -159,7 +160,7 @@ def test_the_last_active_admin_stays_admin(cur, now, admin):
     second = users.create_user(cur, admin, now, "gina", UserInput("Gina Admin", "gina@autohaus.example", "admin"),
                                "long enough")
     assert users.update_user(cur, admin, now, admin.id, _as_input(cur, admin, role="manager")).role == "manager"
-    assert users.get_user(cur, second.id).role == "admin"
+    assert auth.get_user(cur, second.id).role == "admin"
 
 
 # --- deactivating ----------------------------------------------------------------------------
@@ -167,11 +168,11 @@ def test_the_last_active_admin_stays_admin(cur, now, admin):
 def test_deactivated_users_cannot_sign_in_and_are_reactivated_not_deleted(cur, now, manager, seller, password, count):
     before = count("users")
     assert not users.set_active(cur, manager, now, seller.id, False).active
-    assert users.authenticate(cur, "anna", password) is None
-    assert seller.id not in [u.id for u in users.active_users(cur)]
+    assert auth.authenticate(cur, "anna", password) is None
+    assert seller.id not in [u.id for u in users.possible_editors(cur)]
     assert count("users") == before
     assert users.set_active(cur, manager, now, seller.id, True).active
-    assert users.authenticate(cur, "anna", password) is not None
+    assert auth.authenticate(cur, "anna", password) is not None
     actions = [r[0] for r in cur.execute(
         "SELECT action FROM audit_log WHERE area = 'users' AND entity_id = ? ORDER BY id", [str(seller.id)]).fetchall()]
     assert actions[-2:] == ["deactivate", "activate"]
@@ -189,8 +190,8 @@ def test_nobody_deactivates_themselves_or_the_last_admin(cur, now, admin, manage
 
 def test_an_admin_resets_a_password(cur, now, admin, seller, password):
     users.reset_password(cur, admin, now, seller.id, "a brand new secret")
-    assert users.authenticate(cur, "anna", password) is None
-    assert users.authenticate(cur, "anna", "a brand new secret") is not None
+    assert auth.authenticate(cur, "anna", password) is None
+    assert auth.authenticate(cur, "anna", "a brand new secret") is not None
     details = " ".join(r[0] for r in cur.execute("SELECT detail FROM audit_log").fetchall())
     assert "a brand new secret" not in details and "$argon2" not in details
 
@@ -201,7 +202,7 @@ def test_only_admins_reset_passwords_and_never_too_short(cur, now, admin, manage
     with pytest.raises(ValidationErrors) as caught:
         users.reset_password(cur, admin, now, seller.id, "short")
     assert _fields(caught) == {"password": "Password must have at least 8 characters."}
-    assert users.authenticate(cur, "anna", password) is not None
+    assert auth.authenticate(cur, "anna", password) is not None
     with pytest.raises(NotFound):
         users.reset_password(cur, admin, now, 999, "a brand new secret")
 
@@ -211,12 +212,12 @@ def test_only_admins_reset_passwords_and_never_too_short(cur, now, admin, manage
 @pytest.mark.parametrize("setting, shown", [("first_last", "Anna Becker"), ("last_first", "Becker, Anna"),
                                             ("username", "anna"), ("unknown", "Anna Becker")])
 def test_display_name_follows_the_basic_setting(seller, setting, shown):
-    assert users.display_name(seller, setting) == shown
+    assert auth.display_name(seller, setting) == shown
 
 
 def test_display_name_of_a_single_name():
-    one = users.User(1, "cher", "Cher", "c@autohaus.example", "seller")
-    assert users.display_name(one, "last_first") == "Cher"
+    one = auth.User(1, "cher", "Cher", "c@autohaus.example", "seller")
+    assert auth.display_name(one, "last_first") == "Cher"
 
 
 def test_the_user_overview_lists_superiors_by_name(cur, seller, seller2, supervisor, manager):

@@ -14,21 +14,21 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from leadcore import roles
 from leadcore.rules import duetime
 from leadcore.admin import settings
-from leadcore.errors import LeadcoreError, PermissionDenied
+from leadcore.errors import LeadcoreError
 from leadcore.i18n import N_, _
 from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
 from leadcore.leads.service import LEAD_TYPES
 from leadcore.analytics.explore.read_only import execute_read_only
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 ROW_CAP = 10_000
 BUILDER_TIMEOUT_S = 20.0     # the builder's own queries: bounded, but a year of 10M leads takes a while
 MAX_GROUPS = 3
 AGGREGATES = ("count", "sum", "mean", "median", "min", "max")
 _SQL_AGGREGATE = {"sum": "sum", "mean": "avg", "median": "median", "min": "min", "max": "max"}
-EXPLORER_ROLES = ("analyst", "manager", "admin")
 
 
 class QueryRefused(LeadcoreError):
@@ -185,8 +185,7 @@ _COMPUTED = {"explore_leads": ("traffic_light", "escalation_level")}
 
 
 def require_explorer(user: User) -> None:
-    if user.role not in EXPLORER_ROLES:
-        raise PermissionDenied(_("Explore is for analysts, managers and admins."))
+    roles.require(user, roles.EXPLORE)
 
 
 def dataset(name: str) -> Dataset:

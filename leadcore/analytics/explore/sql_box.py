@@ -13,7 +13,7 @@ from sqlglot import exp
 from leadcore.analytics.explore.catalogue import ROW_CAP, VIEWS, ExploreResult, QueryRefused, require_explorer
 from leadcore.i18n import _
 from leadcore.analytics.explore.read_only import execute_read_only
-from leadcore.admin.users import User
+from leadcore.auth import User
 
 # sqlglot logs a warning for every statement it can only read as a plain command (LOAD, CALL):
 # those are refused anyway, the log line is noise.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from leadcore import auth
+from leadcore import roles
 from leadcore.admin import users
 from leadcore.contacts.service import format_phone
 from leadcore.i18n import N_, _
@@ -21,9 +23,9 @@ def _role(code: str) -> str:
     return _(ROLE_LABELS.get(code, code))
 
 
-def _roles_for(actor: users.User) -> list[str]:
+def _roles_for(actor: auth.User) -> list[str]:
     """Managers manage every account but admins'; they cannot make admins either."""
-    return [r for r in users.ROLES if actor.role == "admin" or r != "admin"]
+    return [r for r in roles.ROLES if roles.can(actor, roles.MANAGE_ADMINS) or r != "admin"]
 
 
 def users_tab() -> None:
@@ -38,7 +40,7 @@ def users_tab() -> None:
                                 "location": st.column_config.TextColumn(_("Location")),
                                 "superiors": st.column_config.TextColumn(_("Superiors")),
                                 "active": st.column_config.CheckboxColumn(_("Active"))})
-    superiors = {u.id: u.full_name for u in users.active_users(cur)}
+    superiors = {u.id: u.full_name for u in users.possible_editors(cur)}
     with st.expander(_("Add a user"), icon=":material/person_add:",
                      expanded=bool(actions.errors(_ADD))):
         _add_form(actor, superiors)
@@ -48,7 +50,7 @@ def users_tab() -> None:
     user_id = st.selectbox(_("User to change"), list(everyone), format_func=everyone.get,
                            key="user_edit_id", index=None, placeholder=_("Choose a user"))
     if user_id is not None:
-        _edit_user(actor, users.get_user(cur, user_id), superiors)
+        _edit_user(actor, auth.get_user(cur, user_id), superiors)
 
 
 def _profile_fields(prefix: str, errors: dict[str, str], roles: list[str],
@@ -80,7 +82,7 @@ def _profile_input(prefix: str) -> users.UserInput:
                            tuple(state.get(f"{prefix}_superiors") or ()), state.get(f"{prefix}_phone") or "")
 
 
-def _add_form(actor: users.User, superiors: dict[int, str]) -> None:
+def _add_form(actor: auth.User, superiors: dict[int, str]) -> None:
     errors = actions.errors(_ADD)
     actions.seed({f"{_ADD}_role": "seller"})
     with st.form(f"{_ADD}_form"):
@@ -102,9 +104,9 @@ def _add() -> None:
         forget=[k for k in state if str(k).startswith(f"{_ADD}_")])
 
 
-def _edit_user(actor: users.User, target: users.User, superiors: dict[int, str]) -> None:
+def _edit_user(actor: auth.User, target: auth.User, superiors: dict[int, str]) -> None:
     prefix = f"user_{target.id}"
-    if actor.role != "admin" and target.role == "admin":
+    if not roles.can(actor, roles.MANAGE_ADMINS) and target.role == "admin":
         st.info(_("Only admins may change admin accounts."), icon=":material/lock:")
         return
     stored = users.user_input(session.cursor(), target.id)
@@ -129,7 +131,7 @@ def _edit_user(actor: users.User, target: users.User, superiors: dict[int, str])
             st.button(_("Reactivate"), key=f"{prefix}_reactivate", icon=":material/person:",
                       on_click=_set_active, args=(target.id, True))
         field_error(errors, "active")
-        if actor.role == "admin":
+        if roles.can(actor, roles.MANAGE_ADMINS):
             with st.form(f"{prefix}_password_form"):
                 st.text_input(_("New password"), type="password", key=f"{prefix}_password")
                 field_error(errors, "password")

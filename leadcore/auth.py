@@ -1,0 +1,76 @@
+"""Who is acting: the signed-in user (re-read from the database on every run), the system actor
+of the command line, the scheduler and intake, and signing in with argon2-hashed passwords."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from leadcore import roles
+from leadcore.errors import NotFound
+from leadcore.i18n import _
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a wrong username as slow as a wrong password (no timing hint).
+_DUMMY_HASH = _hasher.hash("not a real password")
+COLUMNS = "id, username, full_name, email, role, location, active"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    full_name: str
+    email: str
+    role: str
+    location: str | None = None
+    active: bool = True
+
+    @property
+    def can_write(self) -> bool:
+        return roles.allows(self.role, roles.WORK_LEADS)
+
+    @property
+    def sees_all_leads(self) -> bool:
+        return roles.allows(self.role, roles.SEE_ALL_LEADS)
+
+
+def row_to_user(row: tuple) -> User:
+    return User(*row)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def get_user(cur: duckdb.DuckDBPyConnection, user_id: int) -> User:
+    rows = cur.execute(f"SELECT {COLUMNS} FROM users WHERE id = ?", [user_id]).fetchall()
+    if not rows:
+        raise NotFound(_("This user does not exist."))
+    return row_to_user(rows[0])
+
+
+def display_name(user: User, setting: str = "first_last") -> str:
+    """The user's name as the basic setting `user_name_display` wants it in lists."""
+    if setting == "username":
+        return user.username
+    if setting == "last_first":
+        first, _space, last = user.full_name.strip().rpartition(" ")
+        return f"{last}, {first}" if first else last
+    return user.full_name
+
+
+def authenticate(cur: duckdb.DuckDBPyConnection, username: str, password: str) -> User | None:
+    """The user for these credentials, or None. Callers say only that sign-in failed."""
+    rows = cur.execute(
+        f"SELECT {COLUMNS}, password_hash FROM users WHERE lower(username) = lower(?) AND active",
+        [username.strip()],
+    ).fetchall()
+    stored = rows[0][-1] if rows else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return row_to_user(rows[0][:-1]) if rows else None

@@ -1,0 +1,49 @@
+"""The background jobs, listed once: the server's scheduler thread runs them every minute and
+`python -m leadcore jobs` (for cron, when no server runs) runs them once.
+
+- escalation: the sweep that records reminders and escalations and queues their mails;
+- intake_folder: takes in the lead files that arrived in the intake folder;
+- outbox: sends the queued mails, when SMTP is configured (otherwise they wait, shown in Settings).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import duckdb
+
+from leadcore import process
+from leadcore.intake.folder import poll_folder
+from leadcore.leads import escalation
+from leadcore.mail import outbox
+from leadcore.mail.smtp import SmtpConfig
+
+Job = Callable[[duckdb.DuckDBPyConnection, datetime], object]
+
+
+def sweep_if_due(cur: duckdb.DuckDBPyConnection, now: datetime,
+                 min_interval: float = 60.0) -> escalation.SweepResult | None:
+    """Sweep unless this process swept less than `min_interval` seconds ago or is sweeping now
+    (the page-load sweep of SPEC section 4 is throttled so; the scheduler passes 0)."""
+    state = process.PROCESS
+    if time.monotonic() - state.last_sweep < min_interval or not state.sweep_lock.acquire(blocking=False):
+        return None
+    try:
+        result = escalation.sweep(cur, now)
+        state.last_sweep = time.monotonic()
+        return result
+    finally:
+        state.sweep_lock.release()
+
+
+def _escalation(cur: duckdb.DuckDBPyConnection, now: datetime) -> escalation.SweepResult | None:
+    return sweep_if_due(cur, now, min_interval=0)
+
+
+def background_jobs(smtp: SmtpConfig | None) -> dict[str, Job]:
+    """Every job of a server, in the order one tick runs them."""
+    jobs: dict[str, Job] = {"escalation": _escalation, "intake_folder": poll_folder}
+    if smtp is not None:
+        jobs["outbox"] = lambda cur, now: outbox.send_due(cur, now, smtp)
+    return jobs
