@@ -1,4 +1,4 @@
-"""Command line: python -m leadcore init | demo | user add | escalate | send-mail | intake | bench (see README)."""
+"""Command line: python -m leadcore init | demo | user add | escalate | send-mail | jobs | intake | bench (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -91,6 +91,19 @@ def cmd_intake(args: argparse.Namespace) -> None:
     print(folder.summary(folder.intake_path(con.cursor(), clock.now(), Path(args.path), progress=_progress_bar)))
 
 
+def cmd_jobs(args: argparse.Namespace) -> None:
+    from leadcore import jobs
+    from leadcore.mail import smtp as mailer
+    from leadcore.scheduler import Scheduler
+
+    smtp = mailer.smtp_config(os.environ, mailer.read_secrets_file())
+    results = Scheduler(db.connect(), clock.now, jobs.background_jobs(smtp)).run_once()
+    for name, result in results.items():
+        print(f"{name}: {result if result is not None else 'nothing to do'}")
+    if smtp is None:
+        print("outbox: SMTP is not configured; the mails wait in the outbox.")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     # The benchmarks live beside the product (benchmarks/), not in it: loaded only when asked for.
     from benchmarks import run
@@ -121,6 +134,8 @@ def parser() -> argparse.ArgumentParser:
     send = sub.add_parser("send-mail", help="send the due mails of the outbox over SMTP (for cron)")
     send.add_argument("--limit", type=int, default=500, help="at most this many mails in one run")
     send.set_defaults(func=cmd_send_mail)
+    sub.add_parser("jobs", help="run every background job of the server once (for cron when no server runs)"
+                   ).set_defaults(func=cmd_jobs)
     intake = sub.add_parser("intake", help="take in lead e-mails (.eml) and ADF files (.xml): a file or a folder")
     intake.add_argument("path", help="a file, or a folder whose files go to done/ or rejected/ beside them")
     intake.set_defaults(func=cmd_intake)

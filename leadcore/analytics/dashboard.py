@@ -25,8 +25,7 @@ from leadcore.rules.sql import DAY_US, calendar_cte, local_date, worked_until
 
 __all__ = [
     "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",
-    "preset_period", "locations", "bucket_of", "by_source_table", "key_figures", "open_by_source_light",
-    "escalated_by_source_level", "new_leads", "response_times", "completions", "workload", "dashboard",
+    "preset_period", "locations", "bucket_of", "by_source_table", "dashboard",
     "Scope", "scope", "open_snapshot", "new_per_bucket", "response_table", "completion_table",
 ]
 
@@ -316,44 +315,6 @@ def _figures(snapshot: pd.DataFrame, new: pd.DataFrame, responses: pd.DataFrame,
         won=count(completed, completed["outcome"] == "won"),
         lost=count(completed, completed["outcome"] == "lost"),
     )
-
-
-# --- public read models: each (cur, user, now, filter), the picked source included ---------------
-
-def key_figures(cur, user: User, now: datetime, f: DashboardFilter) -> KeyFigures:
-    q = scope(cur, user, now, f)
-    return _figures(_picked(open_snapshot(q), f), _picked(new_per_bucket(q), f), response_table(q),
-                    _picked(completion_table(q), f), f)
-
-
-def open_by_source_light(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
-    """source, traffic_light ('on time' / 'due soon' / 'overdue'), leads: open leads now."""
-    return _open_by_light(_picked(open_snapshot(scope(cur, user, now, f)), f))
-
-
-def escalated_by_source_level(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
-    """source, escalation_level (1 at the seller, 2 at the supervisor), leads."""
-    return _escalated(_picked(open_snapshot(scope(cur, user, now, f)), f))
-
-
-def new_leads(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
-    """period_start (local day, or Monday of the week: see bucket_of), source, leads."""
-    return _new(_picked(new_per_bucket(scope(cur, user, now, f)), f))
-
-
-def response_times(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
-    """source, median_hours, p90_hours (working hours from arrival to first response), leads."""
-    return _picked(_responses(response_table(scope(cur, user, now, f))), f)
-
-
-def completions(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
-    """source, reason, outcome (won/lost/neutral), leads: completed in the period."""
-    return _completions(_picked(completion_table(scope(cur, user, now, f)), f))
-
-
-def workload(cur, user: User, now: datetime, f: DashboardFilter) -> pd.DataFrame:
-    """editor, open, overdue: open leads per editor now, most overdue first."""
-    return _workload(_picked(open_snapshot(scope(cur, user, now, f)), f))
 
 
 @dataclass(frozen=True)

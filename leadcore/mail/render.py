@@ -27,26 +27,6 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-_VEHICLE_COLUMNS = ("vehicle_make", "vehicle_model", "vehicle_year")
-_vehicle_columns_seen = False
-
-
-def _vehicle_columns(cur: duckdb.DuckDBPyConnection) -> list[str]:
-    """The lead's vehicle columns, or NULLs where intake's migration 0005 has not added them.
-
-    Every database of a process is migrated by the same code (db.connect), so once one has the
-    columns all have: the catalogue is asked until then only (it costs a millisecond)."""
-    global _vehicle_columns_seen
-    if not _vehicle_columns_seen:
-        present = {r[0] for r in cur.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'leads'"
-            " AND column_name IN (SELECT unnest(?::VARCHAR[]))", [list(_VEHICLE_COLUMNS)]).fetchall()}
-        if present != set(_VEHICLE_COLUMNS):
-            return [f"l.{c}" if c in present else "NULL" for c in _VEHICLE_COLUMNS]
-        _vehicle_columns_seen = True
-    return [f"l.{c}" for c in _VEHICLE_COLUMNS]
-
-
 @dataclass(frozen=True)
 class Recipient:
     """Who a mail about a lead goes to, and what else the outbox row needs."""
@@ -63,7 +43,7 @@ def lead_contexts(cur: duckdb.DuckDBPyConnection, lead_ids: list[int],
     where = "l.id = ?" if len(lead_ids) == 1 else "l.id IN (SELECT unnest(?::BIGINT[]))"
     rows = cur.execute(
         f"""SELECT l.id, c.salutation, c.first_name, c.last_name, c.company, c.email, l.subject, l.source_id,
-                   u.full_name, u.email, u.phone, {', '.join(_vehicle_columns(cur))}
+                   u.full_name, u.email, u.phone, l.vehicle_make, l.vehicle_model, l.vehicle_year
             FROM leads l JOIN contacts c ON c.id = l.contact_id JOIN users u ON u.id = l.editor_id
             WHERE {where}""", [lead_ids[0] if len(lead_ids) == 1 else list(lead_ids)]).fetchall() if lead_ids else []
     shop = dealership(cur)

@@ -90,7 +90,7 @@ def test_open_figures_follow_the_due_state_at_every_boundary(cur, manager, sourc
 def test_completed_leads_are_not_open(cur, manager, source_ids, lead, berlin, now):
     lead(manager, source_ids["Phone"], berlin("2026-11-20 08:00"), responded=berlin("2026-11-20 09:00"),
          completed=berlin("2026-11-20 09:00"), reason="sold")
-    fig = analytics.key_figures(cur, manager, now, MONTH)
+    fig = analytics.dashboard(cur, manager, now, MONTH).figures
     assert (fig.open, fig.overdue, fig.escalated_supervisor) == (0, 0, 0)
 
 
@@ -159,27 +159,27 @@ def test_dashboard_counts_equal_the_lead_lists(cur, now, desk, source_ids, who, 
 
 
 def test_the_desk_has_the_states_it_claims(cur, now, manager, desk):
-    fig = analytics.key_figures(cur, manager, now, MONTH)
+    fig = analytics.dashboard(cur, manager, now, MONTH).figures
     assert (fig.open, fig.due_soon, fig.overdue, fig.escalated_supervisor) == (10, 2, 5, 2)
 
 
 def test_supervisors_see_their_team_only(cur, now, supervisor, manager, desk):
-    team = analytics.workload(cur, supervisor, now, MONTH)
-    everyone = analytics.workload(cur, manager, now, MONTH)
+    team = analytics.dashboard(cur, supervisor, now, MONTH).workload
+    everyone = analytics.dashboard(cur, manager, now, MONTH).workload
     assert sorted(team["editor"]) == ["Anna Becker", "Ben Schulz"]
     assert sorted(everyone["editor"]) == ["Anna Becker", "Ben Schulz", "Olga Ost"]
 
 
 def test_workload_counts_open_and_overdue_per_editor_most_overdue_first(cur, now, manager, desk):
-    rows = analytics.workload(cur, manager, now, MONTH).values.tolist()
+    rows = analytics.dashboard(cur, manager, now, MONTH).workload.values.tolist()
     assert rows == [["Anna Becker", 4, 2], ["Olga Ost", 3, 2], ["Ben Schulz", 3, 1]]
 
 
 def test_location_and_lead_type_filters(cur, now, manager, desk):
-    potsdam = analytics.key_figures(cur, manager, now, month(location="Potsdam"))
+    potsdam = analytics.dashboard(cur, manager, now, month(location="Potsdam")).figures
     assert potsdam.open == 3
-    services = analytics.open_by_source_light(cur, manager, now,
-                                              month(lead_types=("service",)))
+    services = analytics.dashboard(cur, manager, now,
+                                              month(lead_types=("service",))).open_by_light
     assert services.values.tolist() == [["Phone", duetime.OVERDUE, 1], ["Phone", duetime.ON_TIME, 1]]
 
 
@@ -190,8 +190,6 @@ def test_a_picked_source_filters_figures_and_workload_and_only_highlights_source
     assert data.workload.values.tolist() == [["Anna Becker", 1, 1], ["Ben Schulz", 1, 0]]
     assert set(data.open_by_light["source"]) == {"mobile.de", "AutoScout24", "Phone", "Website form", "Walk-in",
                                                  "E-mail"}
-    # the single read models honour the pick as a filter
-    assert set(analytics.open_by_source_light(cur, manager, now, picked)["source"]) == {"Phone"}
 
 
 # --- new leads: local days, time zones, weeks ---------------------------------------------------
@@ -203,10 +201,10 @@ def test_new_leads_count_on_the_local_day_of_arrival(cur, now, manager, source_i
     lead(manager, source_ids["Phone"], utc("2026-11-26 22:59:59.999999"))     # 23:59:59.999999 Thu in Berlin
     lead(manager, source_ids["Phone"], utc("2026-11-26 23:00:00"))            # 00:00 Fri in Berlin
     lead(manager, source_ids["E-mail"], utc("2026-11-27 08:00:00"))
-    today = analytics.key_figures(cur, manager, now, DashboardFilter(TODAY, TODAY))
-    thursday = analytics.key_figures(cur, manager, now, DashboardFilter(date(2026, 11, 26), date(2026, 11, 26)))
+    today = analytics.dashboard(cur, manager, now, DashboardFilter(TODAY, TODAY)).figures
+    thursday = analytics.dashboard(cur, manager, now, DashboardFilter(date(2026, 11, 26), date(2026, 11, 26))).figures
     assert (today.new_in_period, thursday.new_in_period) == (2, 1)
-    rows = analytics.new_leads(cur, manager, now, DashboardFilter(date(2026, 11, 26), TODAY))
+    rows = analytics.dashboard(cur, manager, now, DashboardFilter(date(2026, 11, 26), TODAY)).new_leads
     assert [(r.period_start.date(), r.source, r.leads) for r in rows.itertuples()] == [
         (date(2026, 11, 26), "Phone", 1), (date(2026, 11, 27), "Phone", 1), (date(2026, 11, 27), "E-mail", 1)]
 
@@ -228,9 +226,9 @@ def test_new_leads_per_local_day_in_any_time_zone_and_across_dst(cur, now, manag
     for moment in arrivals:
         lead(manager, source_ids["Phone"], moment)
     f = DashboardFilter(date(2026, 3, 1), date(2026, 3, 1) + timedelta(days=59))   # 60 days: per day
-    spring = analytics.new_leads(cur, manager, now, f)
+    spring = analytics.dashboard(cur, manager, now, f).new_leads
     f_autumn = DashboardFilter(date(2026, 10, 20), date(2026, 11, 10))
-    autumn = analytics.new_leads(cur, manager, now, f_autumn)
+    autumn = analytics.dashboard(cur, manager, now, f_autumn).new_leads
     got = {r.period_start.date(): r.leads for r in pd.concat([spring, autumn]).itertuples()}
     expected: dict[date, int] = {}
     for moment in arrivals:
@@ -246,7 +244,7 @@ def test_periods_over_60_days_count_new_leads_per_week(cur, now, manager, source
     lead(manager, source_ids["Phone"], berlin("2026-11-22 23:30"))   # Sunday before
     quarter = DashboardFilter(date(2026, 8, 1), TODAY)
     assert analytics.bucket_of(quarter) == "week" and analytics.bucket_of(MONTH) == "day"
-    rows = analytics.new_leads(cur, manager, now, quarter)
+    rows = analytics.dashboard(cur, manager, now, quarter).new_leads
     assert [(r.period_start.date(), r.leads) for r in rows.itertuples()] == [
         (date(2026, 11, 16), 1), (date(2026, 11, 23), 2)]
 
@@ -327,12 +325,12 @@ def test_response_times_are_median_and_p90_working_hours_by_source(cur, now, man
     lead(manager, mobile, berlin("2026-11-24 20:00"), responded=berlin("2026-11-25 08:30"))   # 0.5 h
     lead(manager, mobile, berlin("2026-11-25 09:00"))                                            # not answered
     lead(manager, mobile, berlin("2026-09-01 09:00"), responded=berlin("2026-11-24 09:00"))   # before the period
-    frame = analytics.response_times(cur, manager, now, MONTH)
+    frame = analytics.dashboard(cur, manager, now, MONTH).response_times
     got = {r.source: (round(r.median_hours, 6), round(r.p90_hours, 6), r.leads) for r in frame.itertuples()}
     assert got == {"mobile.de": (3.25, 5.45, 2), "Phone": (2.5, 3.7, 4)}
-    fig = analytics.key_figures(cur, manager, now, MONTH)
+    fig = analytics.dashboard(cur, manager, now, MONTH).figures
     assert fig.median_response_hours == pytest.approx(2.5)          # of 0.5, 1, 2, 3, 4, 6
-    picked = analytics.key_figures(cur, manager, now, month(picked_source="mobile.de"))
+    picked = analytics.dashboard(cur, manager, now, month(picked_source="mobile.de")).figures
     assert picked.median_response_hours == pytest.approx(3.25)
 
 
@@ -349,13 +347,13 @@ def test_completions_by_reason_and_outcome_and_the_win_rate(cur, now, manager, s
     done("Phone", "no_interest")
     done("Phone", "spam")
     done("Phone", "sold", when="2026-10-01 10:00")        # completed before the period
-    frame = analytics.completions(cur, manager, now, MONTH)
+    frame = analytics.dashboard(cur, manager, now, MONTH).completions
     assert frame.values.tolist() == [
         ["mobile.de", "Sold", "won", 2], ["mobile.de", "Bought elsewhere", "lost", 1],
         ["Phone", "No interest", "lost", 1], ["Phone", "Spam", "neutral", 1]]
-    fig = analytics.key_figures(cur, manager, now, MONTH)
+    fig = analytics.dashboard(cur, manager, now, MONTH).figures
     assert (fig.won, fig.lost, fig.win_rate) == (2, 2, 0.5)
-    mobile = analytics.key_figures(cur, manager, now, month(picked_source="mobile.de"))
+    mobile = analytics.dashboard(cur, manager, now, month(picked_source="mobile.de")).figures
     assert mobile.win_rate == pytest.approx(2 / 3)
 
 
@@ -375,16 +373,16 @@ def test_an_empty_database_gives_zeros_and_empty_frames(cur, now, manager):
 
 def test_the_dashboard_equals_the_single_read_models(cur, now, manager, desk):
     data = analytics.dashboard(cur, manager, now, MONTH)
-    pd.testing.assert_frame_equal(data.open_by_light, analytics.open_by_source_light(cur, manager, now, MONTH))
-    pd.testing.assert_frame_equal(data.escalated, analytics.escalated_by_source_level(cur, manager, now, MONTH))
-    pd.testing.assert_frame_equal(data.workload, analytics.workload(cur, manager, now, MONTH))
-    pd.testing.assert_frame_equal(data.new_leads, analytics.new_leads(cur, manager, now, MONTH))
-    pd.testing.assert_frame_equal(data.completions, analytics.completions(cur, manager, now, MONTH))
-    assert data.figures == analytics.key_figures(cur, manager, now, MONTH)
+    pd.testing.assert_frame_equal(data.open_by_light, analytics.dashboard(cur, manager, now, MONTH).open_by_light)
+    pd.testing.assert_frame_equal(data.escalated, analytics.dashboard(cur, manager, now, MONTH).escalated)
+    pd.testing.assert_frame_equal(data.workload, analytics.dashboard(cur, manager, now, MONTH).workload)
+    pd.testing.assert_frame_equal(data.new_leads, analytics.dashboard(cur, manager, now, MONTH).new_leads)
+    pd.testing.assert_frame_equal(data.completions, analytics.dashboard(cur, manager, now, MONTH).completions)
+    assert data.figures == analytics.dashboard(cur, manager, now, MONTH).figures
 
 
 def test_by_source_table_reads_as_one_row_per_source(cur, now, manager, desk):
-    table = analytics.by_source_table(analytics.open_by_source_light(cur, manager, now, MONTH), "traffic_light",
+    table = analytics.by_source_table(analytics.dashboard(cur, manager, now, MONTH).open_by_light, "traffic_light",
                                       [duetime.OVERDUE, duetime.DUE_SOON, duetime.ON_TIME])
     assert list(table.columns) == ["source", "overdue", "due soon", "on time", "total"]
     assert table["total"].sum() == 10

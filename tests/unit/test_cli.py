@@ -78,3 +78,14 @@ def test_a_running_app_holding_the_file_gets_one_plain_sentence(database):
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().startswith(f"The database {database} is in use by another leadcore process")
     assert done.stderr.strip().count("\n") == 0
+
+
+def test_jobs_runs_the_servers_job_list_once(database, capsys, monkeypatch):
+    monkeypatch.delenv("LEADCORE_SMTP_HOST", raising=False)
+    assert cli.main(["demo", "--leads", "200"]) == 0
+    capsys.readouterr()
+    assert cli.main(["jobs"]) == 0
+    out = capsys.readouterr().out
+    assert "escalation: SweepResult(" in out            # the same sweep the scheduler runs
+    assert "intake_folder: nothing to do" in out        # no intake folder set
+    assert "outbox: SMTP is not configured" in out
