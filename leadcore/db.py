@@ -79,6 +79,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+def used_params(sql: str, params: dict) -> dict:
+    """The named parameters the statement uses: DuckDB refuses any it does not (shared WHERE
+    builders carry parameters for clauses a given statement may leave out)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
 @contextmanager
 def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One unit of work: everything inside commits together or not at all."""

@@ -8,13 +8,13 @@ light, day...); pandas only reshapes those.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import duckdb
 import pandas as pd
 
+from leadcore import db
 from leadcore import roles
 from leadcore.rules import duetime
 from leadcore.admin import settings
@@ -80,9 +80,7 @@ def locations(cur: duckdb.DuckDBPyConnection) -> list[str]:
 # --- SQL plumbing ----------------------------------------------------------------------------
 
 def _query(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
-    # DuckDB refuses named parameters the statement does not use.
-    used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
-    return cur.execute(sql, used).df()
+    return cur.execute(sql, db.used_params(sql, params)).df()
 
 
 @dataclass(frozen=True)

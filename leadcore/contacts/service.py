@@ -40,7 +40,14 @@ class Contact(ContactInput):
     id: int = 0
 
     @property
+    def name(self) -> str:
+        """The customer's name in lists: first and last name, or the company without one
+        (customer_name_sql is its SQL twin)."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p).strip() or self.company
+
+    @property
     def display_name(self) -> str:
+        """The name with salutation and company, where the customer is shown in full."""
         person = " ".join(p for p in (self.salutation, self.first_name, self.last_name) if p)
         if self.company and person:
             return f"{person} ({self.company})"
@@ -203,6 +210,12 @@ def get_contact(cur: duckdb.DuckDBPyConnection, contact_id: int) -> Contact:
     if not rows:
         raise NotFound(_("This contact does not exist (any more)."))
     return _contact(rows[0])
+
+
+def customer_name_sql(alias: str = "c") -> str:
+    """SQL twin of Contact.name over the contacts row `alias`."""
+    return (f"coalesce(nullif(trim(concat_ws(' ', {alias}.first_name, {alias}.last_name)), ''),"
+            f" {alias}.company)")
 
 
 def fold_sql(expression: str) -> str:

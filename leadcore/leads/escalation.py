@@ -13,6 +13,7 @@ from datetime import datetime
 
 import duckdb
 
+from leadcore.contacts.service import customer_name_sql
 from leadcore import db
 from leadcore.rules import duetime
 from leadcore.admin import settings
@@ -65,7 +66,7 @@ def _sql_text(template: str) -> str:
     for piece in template.replace("{", "\x00{").replace("}", "}\x00").split("\x00"):
         if piece.startswith("{") and piece.endswith("}"):
             parts.append({"{id}": "CAST(l.id AS VARCHAR)", "{subject}": "l.subject",
-                          "{customer}": "coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.company)",
+                          "{customer}": customer_name_sql("c"),
                           "{source}": "src.name", "{editor}": "ed.full_name",
                           "{due}": "strftime(timezone($tz, l.due_at), '%d.%m.%Y %H:%M')"}[piece])
         elif piece:

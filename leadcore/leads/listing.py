@@ -5,7 +5,6 @@ by the same rule as leadcore.duetime.traffic_light / escalation_level (a test ke
 """
 from __future__ import annotations
 
-import re
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,6 +12,8 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
+from leadcore.contacts.service import customer_name_sql
+from leadcore import db
 from leadcore.contacts import service as contacts
 from leadcore.rules import duetime
 from leadcore.admin import settings
@@ -109,7 +110,7 @@ def list_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Lea
 def count_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: LeadFilter) -> int:
     where = _conditions(cur, user, now, f)
     # DuckDB refuses named parameters the statement does not use ($now is only used by some filters).
-    params = {k: v for k, v in where.params.items() if re.search(rf"\${k}\b", where.sql)}
+    params = db.used_params(where.sql, where.params)
     return cur.execute(f"SELECT count(*) FROM leads l WHERE {where.sql}", params).fetchall()[0][0]
 
 
@@ -118,9 +119,9 @@ def _with_names(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFr
     if rows.empty:
         return pd.DataFrame(columns=LIST_COLUMNS)
     names = cur.execute(
-        """
+        f"""
         SELECT l.id,
-               coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.company) AS customer,
+               {customer_name_sql("c")} AS customer,
                u.full_name AS editor, s.name AS source
         FROM leads l
         JOIN contacts c ON c.id = l.contact_id

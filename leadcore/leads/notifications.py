@@ -6,6 +6,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from leadcore.contacts.service import customer_name_sql
 from leadcore import db
 from leadcore.i18n import N_
 from leadcore.auth import User
@@ -29,7 +30,7 @@ def list_notifications(cur: duckdb.DuckDBPyConnection, user: User, unread_only: 
     return cur.execute(
         f"""
         SELECT n.id, n.lead_id, n.stage, n.created_at, n.read_at, l.subject,
-               coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.company) AS customer,
+               {customer_name_sql("c")} AS customer,
                l.editor_id, u.full_name AS editor, l.due_at, l.status
         FROM notifications n
         JOIN leads l ON l.id = n.lead_id

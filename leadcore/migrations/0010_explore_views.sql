@@ -27,6 +27,7 @@ SELECT
     s.channel                                                         AS source_channel,
     u.full_name                                                       AS editor,
     u.location                                                        AS editor_location,
+    -- the customer's name as leadcore.contacts.service.customer_name_sql writes it
     CASE WHEN NOT c.deleted THEN coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''),
                                           c.company) END              AS customer,
     CASE WHEN NOT c.deleted THEN c.company END                        AS customer_company,

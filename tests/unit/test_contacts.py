@@ -297,3 +297,15 @@ def test_an_edit_refreshes_what_search_finds(cur, now, contact):
     contacts.update_contact(cur, now, contact.id, contacts.ContactInput(last_name="Schmidt", first_name="Max"))
     assert contacts.search_contacts(cur, "mustermann").rows.empty
     assert contacts.search_contacts(cur, "schmidt").rows["id"].tolist() == [contact.id]
+
+
+@pytest.mark.parametrize("first, last, company", [
+    ("Max", "Mustermann", ""), ("", "Mustermann", "Schmidt GmbH"), ("", "", "Schmidt GmbH"),
+    ("Jörg", "Müller", "Autohaus Müller KG")])
+def test_the_customer_name_in_sql_is_the_contacts_name(cur, now, first, last, company):
+    """Lists, notifications and mails name the customer in SQL; the detail in Python: one rule."""
+    made = contacts.create_contact(cur, now, ContactInput(salutation="Herr", first_name=first,
+                                                          last_name=last, company=company))
+    [(in_sql,)] = cur.execute(f"SELECT {contacts.customer_name_sql('c')} FROM contacts c WHERE id = ?",
+                              [made.id]).fetchall()
+    assert in_sql == made.name

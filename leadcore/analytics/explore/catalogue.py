@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from leadcore import db
 from leadcore import roles
 from leadcore.rules import duetime
 from leadcore.admin import settings
@@ -342,7 +343,7 @@ def build_sql(cur, q: ExploreQuery, limit: int = ROW_CAP + 1) -> tuple[str, dict
 
 
 def _with_now(sql: str, params: dict, now: datetime) -> dict:
-    return dict(params, now=now) if "$now" in sql else params
+    return db.used_params(sql, dict(params, now=now))
 
 
 def run_query(cur, user: User, now: datetime, q: ExploreQuery,
