@@ -1,7 +1,7 @@
-"""Read model of leads: the paged, filtered Leads list and the lead detail with its timeline.
+"""Read model of the Leads list: filtered, searched, paged in SQL at any number of leads.
 
-The traffic light and escalation level are computed here in SQL from the stored due times,
-by the same rule as leadcore.duetime.traffic_light / escalation_level (a test keeps them equal).
+The traffic light and escalation level are computed in SQL from the stored due times
+(leadcore.rules.sql, the twins of duetime's rules).
 """
 from __future__ import annotations
 
@@ -15,13 +15,10 @@ import pandas as pd
 from leadcore.contacts.service import customer_name_sql
 from leadcore import db
 from leadcore.contacts import service as contacts
-from leadcore.rules import duetime
 from leadcore.admin import settings
-from leadcore.errors import NotFound, PermissionDenied
-from leadcore.i18n import _
 from leadcore.paging import Page, fetch_page
 from leadcore.auth import User
-from leadcore.leads.visibility import check_lead, lead_predicate
+from leadcore.leads.visibility import lead_predicate
 from leadcore.rules.sql import escalation_level_sql, traffic_light_filter_sql, traffic_light_sql
 
 
@@ -133,85 +130,3 @@ def _with_names(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFr
     ).df()
     merged = rows.merge(names, on="id", how="left")
     return merged[LIST_COLUMNS].reset_index(drop=True)
-
-
-@dataclass(frozen=True)
-class LeadDetail:
-    id: int
-    contact: contacts.Contact
-    source: str
-    lead_type: str
-    subject: str
-    note: str
-    editor_id: int
-    editor: str
-    status: str
-    arrived_at: datetime
-    resubmission_at: datetime | None
-    times: duetime.DueTimes
-    traffic_light: str | None
-    escalation_level: int
-    first_response_at: datetime | None
-    completed_at: datetime | None
-    completion_reason: str | None
-
-
-def require_visible(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
-                     now: datetime | None) -> None:
-    if not check_lead(cur, user, lead_id, now):
-        if cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall():
-            raise PermissionDenied(_("You may not see this lead."))
-        raise NotFound(_("This lead does not exist."))
-
-
-def get_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int) -> LeadDetail:
-    """The lead as its detail view shows it; PermissionDenied for a lead the user may not see."""
-    require_visible(cur, user, lead_id, now)
-    row = cur.execute(
-        """
-        SELECT l.contact_id, s.name, l.lead_type, l.subject, coalesce(l.note, ''), l.editor_id,
-               u.full_name, l.status, l.arrived_at, l.resubmission_at, l.due_at, l.reminder_at,
-               l.stage2_at, l.first_response_at, l.completed_at, r.label
-        FROM leads l
-        JOIN sources s ON s.id = l.source_id
-        JOIN users u ON u.id = l.editor_id
-        LEFT JOIN completion_reasons r ON r.id = l.completion_reason_id
-        WHERE l.id = ?
-        """,
-        [lead_id],
-    ).fetchall()[0]
-    (contact_id, source, lead_type, subject, note, editor_id, editor, status, arrived_at,
-     resubmission_at, due_at, reminder_at, stage2_at, first_response_at, completed_at, reason) = row
-    times = duetime.DueTimes(due_at, reminder_at, stage2_at, resubmission_at is not None)
-    is_open = status == "open"
-    return LeadDetail(
-        id=lead_id,
-        contact=_contact_even_if_deleted(cur, contact_id),
-        source=source, lead_type=lead_type, subject=subject, note=note, editor_id=editor_id,
-        editor=editor, status=status, arrived_at=arrived_at, resubmission_at=resubmission_at,
-        times=times,
-        traffic_light=duetime.traffic_light(now, times) if is_open else None,
-        escalation_level=duetime.escalation_level(now, times) if is_open else 0,
-        first_response_at=first_response_at, completed_at=completed_at, completion_reason=reason,
-    )
-
-
-def _contact_even_if_deleted(cur: duckdb.DuckDBPyConnection, contact_id: int) -> contacts.Contact:
-    try:
-        return contacts.get_contact(cur, contact_id)
-    except NotFound:
-        return contacts.Contact(last_name=_("(deleted contact)"), id=contact_id)
-
-
-def timeline(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
-             now: datetime | None = None) -> pd.DataFrame:
-    """Every event of the lead, newest first: when, who, what."""
-    require_visible(cur, user, lead_id, now)
-    return cur.execute(
-        """
-        SELECT e.happened_at, coalesce(u.full_name, 'leadcore') AS who, e.kind, e.detail
-        FROM lead_events e LEFT JOIN users u ON u.id = e.user_id
-        WHERE e.lead_id = ? ORDER BY e.happened_at DESC, e.id DESC
-        """,
-        [lead_id],
-    ).df()

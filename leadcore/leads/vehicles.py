@@ -12,7 +12,7 @@ import duckdb
 
 from leadcore.leads import vin as vins
 from leadcore.i18n import N_, _
-from leadcore.leads.listing import require_visible
+from leadcore.leads.visibility import require_visible
 from leadcore.auth import User
 
 INTERESTS = {"buy": N_("Buy"), "lease": N_("Lease"), "trade_in": N_("Trade-in"),

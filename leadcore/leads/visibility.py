@@ -13,7 +13,7 @@ import duckdb
 
 from leadcore import roles
 from leadcore.admin import settings
-from leadcore.errors import PermissionDenied
+from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
 from leadcore.auth import User
 
@@ -73,3 +73,11 @@ def check_lead(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
     return bool(cur.execute(
         f"SELECT 1 FROM leads l WHERE l.id = $lead AND {where}", {"lead": lead_id, **params}
     ).fetchall())
+
+
+def require_visible(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,
+                     now: datetime | None) -> None:
+    if not check_lead(cur, user, lead_id, now):
+        if cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall():
+            raise PermissionDenied(_("You may not see this lead."))
+        raise NotFound(_("This lead does not exist."))

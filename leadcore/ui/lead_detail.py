@@ -5,13 +5,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from leadcore.leads import listing as lead_list
+from leadcore.leads import detail as lead_model
+from leadcore.leads import timeline as lead_timeline
 from leadcore.leads import service as leads
 from leadcore.admin import reasons
 from leadcore.leads import visibility
 from leadcore.errors import LeadcoreError, ValidationError, ValidationErrors
 from leadcore.i18n import _
-from leadcore.leads.listing import LeadDetail
+from leadcore.leads.detail import LeadDetail
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.customer_block import customer_block
@@ -57,7 +58,7 @@ def _errors(action: str) -> dict[str, str]:
 def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
     cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
     try:
-        lead = lead_list.get_lead(cur, user, now, lead_id)
+        lead = lead_model.get_lead(cur, user, now, lead_id)
     except LeadcoreError as error:
         st.error(error.message, icon=":material/block:")
         st.button(_("Back to leads"), icon=":material/arrow_back:", on_click=on_back)
@@ -79,7 +80,7 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
     if user.can_write:
         _actions(lead, tz)
     st.markdown(f"#### {_('Timeline')}")
-    events = lead_list.timeline(cur, user, lead_id, now)
+    events = lead_timeline.timeline(cur, user, lead_id, now)
     events["happened_at"] = [fmt.when(t, tz) for t in events["happened_at"]]
     events["kind"] = events["kind"].map(fmt.event)
     st.dataframe(events, hide_index=True, key=f"timeline_{lead_id}", column_config={

@@ -9,7 +9,7 @@ import streamlit as st
 from leadcore.leads import messages as lead_messages
 from leadcore.errors import LeadcoreError
 from leadcore.i18n import _
-from leadcore.leads.listing import LeadDetail
+from leadcore.leads.detail import LeadDetail
 from leadcore.mail.html import text_to_html
 from leadcore.ui import actions, session
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment

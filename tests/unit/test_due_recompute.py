@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadcore.leads import detail as lead_detail
 from leadcore import db
 from leadcore.admin import holidays as closures
 from leadcore.rules import duetime
@@ -33,7 +34,7 @@ def _due(cur, lead_id: int) -> tuple[datetime, datetime, datetime]:
 
 
 def _light(cur, user, at: datetime, lead_id: int) -> str:
-    return lead_list.get_lead(cur, user, at, lead_id).traffic_light
+    return lead_detail.get_lead(cur, user, at, lead_id).traffic_light
 
 
 def test_a_shorter_stage_1_makes_an_open_lead_overdue_at_once(cur, now, manager, seller, make_lead, berlin):

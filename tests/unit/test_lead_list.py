@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from leadcore.leads import detail as lead_detail
 from leadcore.contacts import service as contacts
 from leadcore.rules import duetime
 from leadcore.leads import listing as lead_list
@@ -41,14 +42,14 @@ def _moments(t: duetime.DueTimes):
 def test_list_traffic_light_and_escalation_equal_duetime_at_the_boundaries(
         cur, now, manager, make_lead, berlin, resubmission, zone):
     lead_id = make_lead(manager, resubmission_at=berlin("2026-11-30 09:00:00.000500") if resubmission else None)
-    times = lead_list.get_lead(cur, manager, now, lead_id).times
+    times = lead_detail.get_lead(cur, manager, now, lead_id).times
     seen = []
     for label, moment in _moments(times):
         moment = moment.astimezone(ZONES[zone])
         expected = (duetime.traffic_light(moment, times), duetime.escalation_level(moment, times))
         row = lead_list.list_leads(cur, manager, moment, LeadFilter()).rows.iloc[0]
         assert (row["traffic_light"], int(row["escalation_level"])) == expected, label
-        detail = lead_list.get_lead(cur, manager, moment, lead_id)
+        detail = lead_detail.get_lead(cur, manager, moment, lead_id)
         assert (detail.traffic_light, detail.escalation_level) == expected, label
         for light in (duetime.ON_TIME, duetime.DUE_SOON, duetime.OVERDUE):
             filtered = lead_list.count_leads(cur, manager, moment, LeadFilter(traffic_lights=(light,)))
@@ -62,7 +63,7 @@ def test_list_traffic_light_and_escalation_equal_duetime_at_the_boundaries(
 def test_the_sql_twins_are_the_same_rule_as_duetime(cur, now, manager, make_lead, berlin):
     """Across a whole day in 13-minute steps, not only at the edges."""
     lead_id = make_lead(manager)
-    times = lead_list.get_lead(cur, manager, now, lead_id).times
+    times = lead_detail.get_lead(cur, manager, now, lead_id).times
     moment, levels = berlin("2026-11-27 09:00"), set()
     while moment < berlin("2026-11-27 18:00"):
         row = lead_list.list_leads(cur, manager, moment, LeadFilter()).rows.iloc[0]

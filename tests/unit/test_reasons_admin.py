@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore.leads import listing as lead_list
+from leadcore.leads import detail as lead_detail
 from leadcore.leads import service as leads
 from leadcore.admin import reasons
 from leadcore.errors import PermissionDenied, ValidationErrors
@@ -39,7 +39,7 @@ def test_hidden_reasons_leave_the_choice_but_completed_leads_keep_theirs(cur, no
     reasons.update_reason(cur, manager, now, spam, hidden=True)
     assert "Spam" not in _labels(cur)
     assert "Spam" in _labels(cur, include_hidden=True)
-    assert lead_list.get_lead(cur, seller, now, done).completion_reason == "Spam"
+    assert lead_detail.get_lead(cur, seller, now, done).completion_reason == "Spam"
     with pytest.raises(ValidationErrors) as caught:
         leads.complete(cur, seller, now, make_lead(seller), spam)
     assert "reason" in _fields(caught)

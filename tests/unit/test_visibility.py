@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from leadcore.leads import detail as lead_detail
+from leadcore.leads import timeline as lead_timeline
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
 from leadcore.admin import users
@@ -67,9 +69,9 @@ def test_a_seller_lists_only_own_leads(cur, now, seller, seller2, anna_lead, ben
 
 def test_a_seller_cannot_open_another_sellers_lead(cur, now, seller, ben_lead):
     with pytest.raises(PermissionDenied):
-        lead_list.get_lead(cur, seller, now, ben_lead)
+        lead_detail.get_lead(cur, seller, now, ben_lead)
     with pytest.raises(PermissionDenied):
-        lead_list.timeline(cur, seller, ben_lead)
+        lead_timeline.timeline(cur, seller, ben_lead)
 
 
 @pytest.mark.parametrize("action", ["add_note", "set_resubmission", "change_editor", "complete", "reopen"])
@@ -89,8 +91,8 @@ def test_a_seller_who_hands_a_lead_over_no_longer_sees_it(cur, now, seller, sell
     leads.change_editor(cur, seller, now, anna_lead, seller2.id)
     assert _listed(cur, seller, now) == set()
     with pytest.raises(PermissionDenied):
-        lead_list.get_lead(cur, seller, now, anna_lead)
-    assert lead_list.get_lead(cur, seller2, now, anna_lead).editor == "Ben Schulz"
+        lead_detail.get_lead(cur, seller, now, anna_lead)
+    assert lead_detail.get_lead(cur, seller2, now, anna_lead).editor == "Ben Schulz"
 
 
 def test_a_seller_sees_a_lead_handed_to_them(cur, now, seller, seller2, ben_lead):
@@ -105,11 +107,11 @@ def test_the_supervisor_sees_and_works_both_sellers_leads(cur, now, supervisor, 
                                                           reason_id):
     assert _listed(cur, supervisor, now) == {anna_lead, ben_lead}
     for lead_id in (anna_lead, ben_lead):
-        assert lead_list.get_lead(cur, supervisor, now, lead_id).id == lead_id
-        assert len(lead_list.timeline(cur, supervisor, lead_id)) == 1
+        assert lead_detail.get_lead(cur, supervisor, now, lead_id).id == lead_id
+        assert len(lead_timeline.timeline(cur, supervisor, lead_id)) == 1
     leads.add_note(cur, supervisor, now, ben_lead, "Vertretung", now + timedelta(hours=2))
     leads.complete(cur, supervisor, now, anna_lead, reason_id)
-    assert lead_list.get_lead(cur, supervisor, now, anna_lead).status == "completed"
+    assert lead_detail.get_lead(cur, supervisor, now, anna_lead).status == "completed"
 
 
 def test_reports_reach_up_a_chain_of_supervisors(cur, now, supervisor, seller, make_lead, anna_lead,
@@ -122,13 +124,13 @@ def test_reports_reach_up_a_chain_of_supervisors(cur, now, supervisor, seller, m
     supervisors_own = make_lead(supervisor)
 
     assert _listed(cur, head, now) == {anna_lead, junior_lead, supervisors_own}
-    assert lead_list.get_lead(cur, head, now, junior_lead).editor == "Jonas Neu"
+    assert lead_detail.get_lead(cur, head, now, junior_lead).editor == "Jonas Neu"
     leads.set_resubmission(cur, head, now, junior_lead, now + timedelta(days=1))
     # ... but not the other way round
     assert _listed(cur, supervisor, now) == {anna_lead, junior_lead, supervisors_own}
     head_lead = make_lead(head)
     with pytest.raises(PermissionDenied):
-        lead_list.get_lead(cur, supervisor, now, head_lead)
+        lead_detail.get_lead(cur, supervisor, now, head_lead)
     assert visibility.team_ids(cur, head) == sorted([head.id, supervisor.id, seller.id, junior.id])
 
 
@@ -159,14 +161,14 @@ def test_the_manager_and_admin_see_all_leads(cur, now, manager, admin, anna_lead
     own = make_lead(manager)
     for boss in (manager, admin):
         assert _listed(cur, boss, now) == {anna_lead, ben_lead, own}
-        assert lead_list.get_lead(cur, boss, now, ben_lead).subject == "Bens Lead"
+        assert lead_detail.get_lead(cur, boss, now, ben_lead).subject == "Bens Lead"
     leads.set_resubmission(cur, manager, now, anna_lead, now + timedelta(hours=5))
 
 
 def test_the_analyst_sees_all_leads(cur, now, analyst, anna_lead, ben_lead):
     assert _listed(cur, analyst, now) == {anna_lead, ben_lead}
-    assert lead_list.get_lead(cur, analyst, now, ben_lead).editor == "Ben Schulz"
-    assert len(lead_list.timeline(cur, analyst, anna_lead)) == 1
+    assert lead_detail.get_lead(cur, analyst, now, ben_lead).editor == "Ben Schulz"
+    assert len(lead_timeline.timeline(cur, analyst, anna_lead)) == 1
 
 
 @pytest.mark.parametrize("action", ["add_note", "set_resubmission", "change_editor", "complete", "reopen"])

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore.leads import listing as lead_list
+from leadcore.leads import detail as lead_detail
+from leadcore.leads import timeline as lead_timeline
 from leadcore.leads import service as leads
 from leadcore.errors import NotFound, ValidationErrors
 
@@ -40,13 +41,13 @@ def _errors(call) -> dict[str, str]:
 
 def test_adding_a_note_clears_the_escalation_and_moves_due(cur, seller, lead, berlin, events):
     late = berlin("2026-11-27 17:00")               # 5 h overdue: stage 2 reached at 16:00
-    before = lead_list.get_lead(cur, seller, late, lead)
+    before = lead_detail.get_lead(cur, seller, late, lead)
     assert (before.traffic_light, before.escalation_level) == ("overdue", 2)
 
     monday = berlin("2026-11-30 09:00")
     leads.add_note(cur, seller, late, lead, "  Kunde angerufen, Probefahrt Montag.  ", monday)
 
-    after = lead_list.get_lead(cur, seller, late, lead)
+    after = lead_detail.get_lead(cur, seller, late, lead)
     assert (after.traffic_light, after.escalation_level) == ("on time", 0)
     assert after.resubmission_at == monday
     assert after.times.due_at == monday
@@ -61,7 +62,7 @@ def test_only_the_first_note_stamps_first_response(cur, seller, lead, berlin):
     first, second = berlin("2026-11-27 10:30"), berlin("2026-11-27 11:00")
     leads.add_note(cur, seller, first, lead, "Angerufen", berlin("2026-11-28 10:00"))
     leads.add_note(cur, seller, second, lead, "Nochmal angerufen", berlin("2026-11-30 10:00"))
-    detail = lead_list.get_lead(cur, seller, second, lead)
+    detail = lead_detail.get_lead(cur, seller, second, lead)
     assert detail.first_response_at == first
     assert detail.times.due_at == berlin("2026-11-30 10:00")
     assert cur.execute("SELECT last_activity_at FROM leads WHERE id = ?", [lead]).fetchall()[0][0] == second
@@ -83,7 +84,7 @@ def test_a_note_needs_text_and_a_future_resubmission(cur, now, seller, lead, eve
     before = events(lead)
     assert _errors(lambda: leads.add_note(cur, seller, now, lead, text, when)) == fields
     assert events(lead) == before
-    assert lead_list.get_lead(cur, seller, now, lead).first_response_at is None
+    assert lead_detail.get_lead(cur, seller, now, lead).first_response_at is None
 
 
 # --- set resubmission -----------------------------------------------------------------------
@@ -91,7 +92,7 @@ def test_a_note_needs_text_and_a_future_resubmission(cur, now, seller, lead, eve
 def test_setting_a_resubmission_moves_due(cur, now, seller, lead, berlin, events):
     tuesday = berlin("2026-12-01 14:00")
     leads.set_resubmission(cur, seller, now, lead, tuesday)
-    detail = lead_list.get_lead(cur, seller, now, lead)
+    detail = lead_detail.get_lead(cur, seller, now, lead)
     assert (detail.resubmission_at, detail.times.due_at) == (tuesday, tuesday)
     assert detail.times.stage2_at == berlin("2026-12-02 14:00")
     assert detail.first_response_at is None           # planning is not a response to the customer
@@ -101,7 +102,7 @@ def test_setting_a_resubmission_moves_due(cur, now, seller, lead, berlin, events
 def test_clearing_the_resubmission_falls_back_to_arrival_plus_stage1(cur, now, seller, lead, berlin, events):
     leads.set_resubmission(cur, seller, now, lead, berlin("2026-12-01 14:00"))
     leads.set_resubmission(cur, seller, now, lead, None)
-    detail = lead_list.get_lead(cur, seller, now, lead)
+    detail = lead_detail.get_lead(cur, seller, now, lead)
     assert detail.resubmission_at is None
     assert detail.times.due_at == berlin("2026-11-27 12:00")
     assert detail.times.stage2_at == berlin("2026-11-27 16:00")
@@ -121,7 +122,7 @@ def test_a_resubmission_in_the_past_is_refused(cur, now, seller, lead, events):
 def test_changing_the_editor_hands_the_lead_over_and_names_the_new_editor(cur, now, seller, seller2,
                                                                          supervisor, lead, events):
     leads.change_editor(cur, supervisor, now, lead, seller2.id)
-    detail = lead_list.get_lead(cur, seller2, now, lead)
+    detail = lead_detail.get_lead(cur, seller2, now, lead)
     assert (detail.editor_id, detail.editor) == (seller2.id, "Ben Schulz")
     assert events(lead)[-1] == ("editor", "Ben Schulz", supervisor.id, now)
 
@@ -141,7 +142,7 @@ def test_the_new_editor_must_be_an_active_user(cur, now, seller, seller2, analys
     assert _errors(lambda: leads.change_editor(cur, seller, now, lead, target)) == {
         "editor": "Editor must be an active user."}
     assert len(events(lead)) == 1
-    assert lead_list.get_lead(cur, seller, now, lead).editor_id == seller.id
+    assert lead_detail.get_lead(cur, seller, now, lead).editor_id == seller.id
 
 
 # --- complete and reopen --------------------------------------------------------------------
@@ -149,7 +150,7 @@ def test_the_new_editor_must_be_an_active_user(cur, now, seller, seller2, analys
 def test_completing_needs_a_reason_and_closes_the_lead(cur, now, seller, lead, reason, berlin, events):
     later = berlin("2026-11-27 11:00")
     leads.complete(cur, seller, later, lead, reason("sold"), "  Vertrag unterschrieben ")
-    detail = lead_list.get_lead(cur, seller, later, lead)
+    detail = lead_detail.get_lead(cur, seller, later, lead)
     assert (detail.status, detail.completed_at, detail.completion_reason) == ("completed", later, "Sold")
     assert detail.first_response_at == later
     assert (detail.traffic_light, detail.escalation_level) == (None, 0)
@@ -168,7 +169,7 @@ def test_completing_without_a_visible_reason_is_refused(cur, now, seller, lead, 
     reason_id = {"none": None, "hidden": reason("spam"), "unknown": 999}[which]
     assert _errors(lambda: leads.complete(cur, seller, now, lead, reason_id)) == {
         "reason": "Completion reason is required."}
-    assert lead_list.get_lead(cur, seller, now, lead).status == "open"
+    assert lead_detail.get_lead(cur, seller, now, lead).status == "open"
     assert len(events(lead)) == 1
 
 
@@ -187,11 +188,11 @@ def test_reopening_needs_a_future_resubmission(cur, now, seller, lead, reason, b
     leads.complete(cur, seller, now, lead, reason("bought_elsewhere"))
     for bad in (None, now - timedelta(minutes=5)):
         assert list(_errors(lambda: leads.reopen(cur, seller, now, lead, bad))) == ["resubmission"]
-    assert lead_list.get_lead(cur, seller, now, lead).status == "completed"
+    assert lead_detail.get_lead(cur, seller, now, lead).status == "completed"
 
     monday = berlin("2026-11-30 11:00")
     leads.reopen(cur, seller, now, lead, monday)
-    detail = lead_list.get_lead(cur, seller, now, lead)
+    detail = lead_detail.get_lead(cur, seller, now, lead)
     assert (detail.status, detail.completed_at, detail.completion_reason) == ("open", None, None)
     assert (detail.resubmission_at, detail.times.due_at) == (monday, monday)
     assert detail.traffic_light == "on time"
@@ -207,7 +208,7 @@ def test_working_an_unknown_lead_is_not_found(cur, now, seller, manager):
     with pytest.raises(NotFound):
         leads.add_note(cur, seller, now, 999, "x", now + timedelta(days=1))
     with pytest.raises(NotFound):
-        lead_list.get_lead(cur, manager, now, 999)
+        lead_detail.get_lead(cur, manager, now, 999)
 
 
 # --- the event trail ------------------------------------------------------------------------
@@ -228,7 +229,7 @@ def test_each_action_appends_exactly_one_event_and_the_timeline_is_newest_first(
         newest = cur.execute("SELECT kind FROM lead_events ORDER BY id DESC LIMIT 1").fetchall()[0][0]
         assert newest == kind
 
-    tl = lead_list.timeline(cur, supervisor, lead)
+    tl = lead_timeline.timeline(cur, supervisor, lead)
     assert list(tl.columns) == ["happened_at", "who", "kind", "detail"]
     assert list(tl["kind"]) == ["reopened", "completed", "editor", "resubmission", "note", "created"]
     assert list(tl["who"]) == ["Ben Schulz", "Ben Schulz", "Clara Vogt", "Anna Becker", "Anna Becker",
@@ -239,13 +240,13 @@ def test_each_action_appends_exactly_one_event_and_the_timeline_is_newest_first(
 def test_events_in_the_same_instant_keep_their_order_newest_first(cur, now, seller, lead, reason):
     leads.add_note(cur, seller, now, lead, "Angerufen", now + timedelta(days=1))
     leads.complete(cur, seller, now, lead, reason("sold"))
-    assert list(lead_list.timeline(cur, seller, lead)["kind"]) == ["completed", "note", "created"]
+    assert list(lead_timeline.timeline(cur, seller, lead)["kind"]) == ["completed", "note", "created"]
 
 
 def test_get_lead_shows_the_customer_source_and_texts(cur, now, seller, make_lead, contact):
     lead_id = make_lead(seller, source="Walk-in", lead_type="trade_in", subject="Bewertung Passat",
                         note="Hat Scheckheft dabei")
-    d = lead_list.get_lead(cur, seller, now, lead_id)
+    d = lead_detail.get_lead(cur, seller, now, lead_id)
     assert (d.contact, d.source, d.lead_type, d.subject, d.note) == (
         contact, "Walk-in", "trade_in", "Bewertung Passat", "Hat Scheckheft dabei")
     assert (d.editor, d.status, d.arrived_at, d.completion_reason) == ("Anna Becker", "open", now, None)
@@ -254,10 +255,10 @@ def test_get_lead_shows_the_customer_source_and_texts(cur, now, seller, make_lea
 def test_a_lead_of_a_deleted_contact_still_opens(cur, now, seller, lead, contact):
     from leadcore.contacts import service as contacts
     contacts.delete_contact(cur, now, contact.id)
-    d = lead_list.get_lead(cur, seller, now, lead)
+    d = lead_detail.get_lead(cur, seller, now, lead)
     assert (d.contact.id, d.contact.last_name) == (contact.id, "(deleted contact)")
 
 
 def test_the_timeline_of_an_unknown_lead_is_not_found(cur, manager):
     with pytest.raises(NotFound):
-        lead_list.timeline(cur, manager, 999)
+        lead_timeline.timeline(cur, manager, 999)

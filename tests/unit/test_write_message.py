@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from leadcore.leads import detail as lead_detail
 from leadcore.contacts import service as contacts
-from leadcore.leads import listing as lead_list
 from leadcore.leads import messages as lead_messages
 from leadcore.leads import service as leads
 from leadcore.mail import outbox
@@ -51,11 +51,11 @@ def _errors(call) -> dict[str, str]:
 def test_a_message_is_queued_recorded_and_works_the_lead(cur, seller, lead, berlin, events, outbox_rows):
     late = berlin("2026-11-27 17:00")                # stage 2 reached at 16:00
     monday = berlin("2026-11-30 09:00")
-    assert lead_list.get_lead(cur, seller, late, lead).escalation_level == 2
+    assert lead_detail.get_lead(cur, seller, late, lead).escalation_level == 2
 
     outbox_id = lead_messages.queue_message(cur, seller, late, lead, "  Ihre Probefahrt  ", BODY, monday)
 
-    after = lead_list.get_lead(cur, seller, late, lead)
+    after = lead_detail.get_lead(cur, seller, late, lead)
     assert (after.traffic_light, after.escalation_level) == ("on time", 0)
     assert after.resubmission_at == after.times.due_at == monday
     assert after.first_response_at == late
@@ -76,7 +76,7 @@ def test_a_message_is_queued_recorded_and_works_the_lead(cur, seller, lead, berl
 def test_without_a_resubmission_the_lead_is_due_one_stage_1_after_the_message(cur, seller, lead, berlin):
     late = berlin("2026-11-27 17:00")                # Friday; working hours end 18:00, Saturday 09-13
     lead_messages.queue_message(cur, seller, late, lead, "Ihre Anfrage", BODY)
-    after = lead_list.get_lead(cur, seller, late, lead)
+    after = lead_detail.get_lead(cur, seller, late, lead)
     assert after.times.due_at == berlin("2026-11-28 10:00")        # 1 h Friday + 1 h Saturday
     assert after.resubmission_at == after.times.due_at and after.escalation_level == 0
 
@@ -85,7 +85,7 @@ def test_only_the_first_work_stamps_first_response(cur, seller, lead, berlin):
     first, second = berlin("2026-11-27 10:30"), berlin("2026-11-27 11:00")
     lead_messages.queue_message(cur, seller, first, lead, "Eins", BODY)
     lead_messages.queue_message(cur, seller, second, lead, "Zwei", BODY)
-    assert lead_list.get_lead(cur, seller, second, lead).first_response_at == first
+    assert lead_detail.get_lead(cur, seller, second, lead).first_response_at == first
 
 
 def test_the_writer_signs_the_message(cur, supervisor, lead, now, outbox_rows):
