@@ -4,6 +4,7 @@ import streamlit as st
 from leadcore.leads import notifications
 from leadcore.admin import users
 from leadcore.i18n import _
+from leadcore.ui import format as fmt
 from leadcore.ui import session
 
 PRODUCT = "leadcore"   # a name, not a text to translate
@@ -68,5 +69,8 @@ with st.sidebar:
     if st.button(_("Sign out"), icon=":material/logout:", key="sign_out"):
         session.sign_out()
         st.rerun()
+    if user.role == "admin":
+        # Which file this server serves: admins only (a path tells an outsider about the server).
+        st.caption(_("Database: {path}").format(path=fmt.md_escape(session.database_file())))
 session.follow_redirect()
 navigation.run()

@@ -27,3 +27,8 @@ def require_settings_editor(user: User) -> None:
 def require_admin(user: User) -> None:
     if not (user.active and user.role == "admin"):
         raise PermissionDenied(_("Only admins may do this."))
+
+
+def may_manage_backups(user: User) -> bool:
+    """Backups hold every customer's data: admins only (managers do not see the Backup tab)."""
+    return user.active and user.role == "admin"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import streamlit as st
 
-from leadcore import clock, db
+from leadcore import backup, clock, db
 from leadcore.leads import escalation
 from leadcore.mail import smtp as mailer
 from leadcore.mail import outbox
@@ -28,7 +28,24 @@ _local = threading.local()
 @st.cache_resource(show_spinner=False)
 def _root_connection(path: str) -> duckdb.DuckDBPyConnection:
     # The Streamlit server is the one process that holds the file read-write (DuckDB rule).
+    _log_leadcore()
     return db.connect(path)
+
+
+def _log_leadcore() -> None:
+    """leadcore's INFO lines (which database is open) in the server's log, unless the operator
+    configured logging: Streamlit sets up its own loggers only."""
+    logger = logging.getLogger("leadcore")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def database_file() -> str:
+    """The database this server serves (shown to admins in the sidebar)."""
+    return str(db.database_path())
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
@@ -126,7 +143,8 @@ def smtp_config() -> mailer.SmtpConfig | None:
 def _scheduler(path: str) -> Scheduler:
     # Started once per database per server process; each job takes its own cursor.
     jobs = {"escalation": lambda cur, now: escalation.sweep_if_due(cur, now, min_interval=0),
-            "intake_folder": poll_folder}
+            "intake_folder": poll_folder,
+            "nightly_backup": backup.nightly_backup}
     try:
         smtp = smtp_config()
     except mailer.SmtpConfigError as error:
