@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ DEFAULT_DB_PATH = Path("data") / "leadcore.duckdb"
 T = TypeVar("T")
 log = logging.getLogger("leadcore.db")
 _announced: set[Path] = set()
+_announce_lock = threading.Lock()
 
 
 def project_path(configured: str | Path) -> Path:
@@ -61,9 +63,11 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 def _announce(target: Path) -> None:
     # Once per file and process: the server log then says which database the app is serving.
     resolved = target.resolve()
-    if resolved not in _announced:
+    with _announce_lock:      # two first sessions of a fresh server may connect at once
+        if resolved in _announced:
+            return
         _announced.add(resolved)
-        log.info("Opened the database %s", resolved)
+    log.info("Opened the database %s", resolved)
 
 
 def _migrations() -> list[tuple[int, str, str]]:

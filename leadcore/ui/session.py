@@ -23,6 +23,7 @@ from leadcore.scheduler import Scheduler
 from leadcore.admin.users import User
 
 _local = threading.local()
+_logging_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,11 +37,14 @@ def _log_leadcore() -> None:
     """leadcore's INFO lines (which database is open) in the server's log, unless the operator
     configured logging: Streamlit sets up its own loggers only."""
     logger = logging.getLogger("leadcore")
-    if not logger.handlers and not logging.getLogger().handlers:
+    with _logging_lock:
+        if logger.handlers or logging.getLogger().handlers:
+            return
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False   # a root handler added later by a library would print it twice
 
 
 def database_file() -> str:
