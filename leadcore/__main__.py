@@ -92,6 +92,8 @@ def cmd_intake(args: argparse.Namespace) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
     from leadcore import backup
 
     try:
@@ -101,7 +103,8 @@ def cmd_backup(args: argparse.Namespace) -> None:
         raise DatabaseBusy(f"The running app holds {db.database_path()}, so the command line cannot "
                            "read it; make the backup in the app under Settings → Backup.") from None
     try:
-        folder = backup.backup(con, args.to, clock.now(), progress=_progress_bar, actor=backup.SYSTEM)
+        to = Path(args.to).resolve() if args.to else None   # a path typed in the shell: from here
+        folder = backup.backup(con, to, clock.now(), progress=_progress_bar, actor=backup.SYSTEM)
         info = backup.read_backup(folder)
     finally:
         con.close()

@@ -95,9 +95,12 @@ def _audit_user(actor: Actor) -> User | None:
 def backup(con_or_cur: duckdb.DuckDBPyConnection, target_dir: str | Path | None, now: datetime,
            progress: Progress | None = None, *, actor: Actor, kind: str = MANUAL) -> Path:
     """Export the database into a new folder under target_dir (None: backup_root()); returns it."""
+    if kind not in (NIGHTLY, MANUAL):
+        raise ValueError(f"unknown backup kind {kind!r}")
     report = progress or (lambda fraction, message: None)
     cur = con_or_cur
-    root = db.project_path(target_dir) if target_dir is not None else backup_root()
+    require_backup_actor(cur, actor)        # before anything is written; again in the snapshot
+    root = Path(target_dir) if target_dir is not None else backup_root()
     stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     try:
         root.mkdir(parents=True, exist_ok=True)
