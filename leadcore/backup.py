@@ -104,30 +104,20 @@ def backup(con_or_cur: duckdb.DuckDBPyConnection, target_dir: str | Path | None,
     stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     try:
         root.mkdir(parents=True, exist_ok=True)
-        partial = Path(_fresh_dir(root, f"{PARTIAL}{stamp}-{kind}"))
+        partial = _fresh_dir(root, f"{PARTIAL}{stamp}-{kind}")
     except OSError as error:
         raise LeadcoreError(_("The backup folder {folder} cannot be written: {reason}").format(
             folder=root, reason=error.strerror or error)) from None
     try:
         report(0.05, _("Exporting the tables"))
-        # One transaction: the row counts and the export see the same snapshot, while the app
-        # keeps writing on its other cursors.
-        with db.transaction(cur):
-            require_backup_actor(cur, actor)
-            tables = row_counts(cur)
-            version = cur.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
-            cur.execute(f"EXPORT DATABASE {sql_literal(partial)} (FORMAT parquet)")
+        tables, version = _export(cur, actor, partial)
         report(0.80, _("Writing the manifest"))
-        manifest = {"format": FORMAT, "created_at": now.astimezone(timezone.utc).isoformat(),
-                    "kind": kind, "by": actor.username, "schema_version": version,
-                    "duckdb": duckdb.__version__, "tables": tables}
-        _write_synced(partial / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
-        _sync_folder(partial)
-        final = root / _unique_name(root, f"{stamp}-{kind}")
-        partial.rename(final)          # the moment the backup becomes visible, complete
+        final = _publish(partial, root, f"{stamp}-{kind}", {
+            "format": FORMAT, "created_at": now.astimezone(timezone.utc).isoformat(), "kind": kind,
+            "by": actor.username, "schema_version": version, "duckdb": duckdb.__version__, "tables": tables})
     except BaseException as error:
         shutil.rmtree(partial, ignore_errors=True)
-        if isinstance(error, (OSError, duckdb.IOException)):
+        if isinstance(error, (OSError, duckdb.Error)):   # a full disk, a folder without rights...
             raise LeadcoreError(_("The backup could not be written to {folder}: {reason}").format(
                 folder=root, reason=getattr(error, "strerror", None) or error)) from None
         raise
@@ -136,6 +126,27 @@ def backup(con_or_cur: duckdb.DuckDBPyConnection, target_dir: str | Path | None,
                                          None, {"kind": kind, "rows": sum(tables.values()),
                                                 "size_bytes": _size(final)}))
     report(1.0, _("Backup complete"))
+    return final
+
+
+def _export(cur: duckdb.DuckDBPyConnection, actor: Actor, folder: Path) -> tuple[dict[str, int], int]:
+    # One transaction: the row counts and the export see the same snapshot while the app keeps
+    # writing on its other cursors. (Sequences are not transactional: they are exported as they
+    # stand, at or past the snapshot's ids, so restored ids never collide.)
+    with db.transaction(cur):
+        require_backup_actor(cur, actor)
+        tables = row_counts(cur)
+        version = cur.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+        cur.execute(f"EXPORT DATABASE {sql_literal(folder)} (FORMAT parquet)")
+    return tables, version
+
+
+def _publish(partial: Path, root: Path, name: str, manifest: dict) -> Path:
+    """Manifest last, everything on disk, then the rename: the moment the backup becomes visible."""
+    _write_synced(partial / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+    _sync_folder(partial)
+    final = root / _unique_name(root, name)
+    partial.rename(final)
     return final
 
 
