@@ -5,6 +5,7 @@ from leadcore import auth
 from leadcore.leads import notifications
 from leadcore import roles
 from leadcore.i18n import _
+from leadcore.ui import format as fmt
 from leadcore.ui import session
 
 PRODUCT = "leadcore"   # a name, not a text to translate
@@ -64,5 +65,8 @@ with st.sidebar:
     if st.button(_("Sign out"), icon=":material/logout:", key="sign_out"):
         session.sign_out()
         st.rerun()
+    if user.role == "admin":
+        # Which file this server serves: admins only (a path tells an outsider about the server).
+        st.caption(_("Database: {path}").format(path=fmt.md_escape(session.database_file())))
 session.follow_redirect()
 navigation.run()

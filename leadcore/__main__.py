@@ -1,4 +1,5 @@
-"""Command line: python -m leadcore init | demo | user add | escalate | send-mail | jobs | intake | bench (see README)."""
+"""Command line: python -m leadcore init | demo | user add | escalate | send-mail | jobs | intake | backup |
+restore | bench (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +7,7 @@ import os
 import sys
 
 from leadcore import roles
-from leadcore import clock, db
+from leadcore import auth, clock, db
 from leadcore.errors import DatabaseBusy, LeadcoreError, ValidationErrors
 
 
@@ -104,6 +105,36 @@ def cmd_jobs(args: argparse.Namespace) -> None:
         print("outbox: SMTP is not configured; the mails wait in the outbox.")
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from leadcore import backup
+
+    try:
+        con = db.connect()
+    except DatabaseBusy:
+        # The app holds the file: it makes the backup itself, from the one process allowed in.
+        raise DatabaseBusy(f"The running app holds {db.database_path()}, so the command line cannot "
+                           "read it; make the backup in the app under Settings → Backup.") from None
+    try:
+        to = Path(args.to).resolve() if args.to else None   # a path typed in the shell: from here
+        folder = backup.backup(con, to, clock.now(), progress=_progress_bar, actor=auth.SYSTEM)
+        info = backup.read_backup(folder)
+    finally:
+        con.close()
+    print(f"Backup of {db.database_path()} written to {folder}: {len(info.tables)} tables, "
+          f"{info.rows:,} rows, {info.size_bytes / 1e6:,.1f} MB.")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from leadcore import restore
+
+    target = db.database_path()
+    done = restore.restore(args.backup_dir, target, now=clock.now(), force=args.force, progress=_progress_bar)
+    kept = f"; the replaced database is kept as {done.kept}" if done.kept else ""
+    print(f"Restored {done.backup.name} ({done.backup.rows:,} rows) into {target}{kept}.")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     # The benchmarks live beside the product (benchmarks/), not in it: loaded only when asked for.
     from benchmarks import run
@@ -139,6 +170,16 @@ def parser() -> argparse.ArgumentParser:
     intake = sub.add_parser("intake", help="take in lead e-mails (.eml) and ADF files (.xml): a file or a folder")
     intake.add_argument("path", help="a file, or a folder whose files go to done/ or rejected/ beside them")
     intake.set_defaults(func=cmd_intake)
+    backup = sub.add_parser("backup", help="export the database to Parquet in a new timestamped folder")
+    backup.add_argument("--to", metavar="DIR", help="the folder to put it in (default: LEADCORE_BACKUP_DIR "
+                        "or data/backups)")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore a backup folder into the database (LEADCORE_DB); "
+                             "the app must be stopped")
+    restore.add_argument("backup_dir", metavar="BACKUP_DIR")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data "
+                         "(kept as <file>.before-restore)")
+    restore.set_defaults(func=cmd_restore)
     bench = sub.add_parser("bench", help="measure list queries, lead creation and page runs")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     bench.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")

@@ -37,6 +37,21 @@ class User:
         return roles.allows(self.role, roles.SEE_ALL_LEADS)
 
 
+@dataclass(frozen=True)
+class SystemActor:
+    """leadcore itself acting: the scheduler, intake from the folder and the command line (whoever
+    runs it owns the machine). Audit rows and events show it as "leadcore" (user_id NULL)."""
+    id: None = None
+    username: str = "leadcore"
+    full_name: str = "leadcore"
+    role: str = "system"
+    active: bool = True
+
+
+SYSTEM = SystemActor()
+Actor = User | SystemActor
+
+
 def row_to_user(row: tuple) -> User:
     return User(*row)
 

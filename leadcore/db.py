@@ -1,8 +1,10 @@
 """The DuckDB connection, numbered migrations and the one way to write: a retried transaction."""
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,13 +16,26 @@ import duckdb
 
 from leadcore.errors import Conflict, DatabaseBusy
 
+# The folder holding app.py. Relative paths in the configuration mean "in the project", never
+# "wherever the server was started": a server started elsewhere must not quietly open (and
+# create) an empty database there, which then only says "the username or password is wrong".
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = Path("data") / "leadcore.duckdb"
 T = TypeVar("T")
+log = logging.getLogger("leadcore.db")
+_announced: set[Path] = set()
+_announce_lock = threading.Lock()
+
+
+def project_path(configured: str | Path) -> Path:
+    """A configured path: absolute as given (~ expanded), relative under the project root."""
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def database_path() -> Path:
-    """The database file: LEADCORE_DB, else data/leadcore.duckdb."""
-    return Path(os.environ.get("LEADCORE_DB") or DEFAULT_DB_PATH)
+    """The database file: LEADCORE_DB, else data/leadcore.duckdb; relative to the project root."""
+    return project_path(os.environ.get("LEADCORE_DB") or DEFAULT_DB_PATH)
 
 
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -41,7 +56,18 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     # Everything is stored and computed in UTC; the UI converts to the dealership's zone.
     con.execute("SET TimeZone = 'UTC'")
     migrate(con)
+    _announce(target)
     return con
+
+
+def _announce(target: Path) -> None:
+    # Once per file and process: the server log then says which database the app is serving.
+    resolved = target.resolve()
+    with _announce_lock:      # two first sessions of a fresh server may connect at once
+        if resolved in _announced:
+            return
+        _announced.add(resolved)
+    log.info("Opened the database %s", resolved)
 
 
 def _migrations() -> list[tuple[int, str, str]]:

@@ -3,6 +3,7 @@
 
 - escalation: the sweep that records reminders and escalations and queues their mails;
 - intake_folder: takes in the lead files that arrived in the intake folder;
+- nightly_backup: once a night, a backup of the database, keeping the newest few;
 - outbox: sends the queued mails, when SMTP is configured (otherwise they wait, shown in Settings).
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore import process
+from leadcore import backup, process
 from leadcore.intake.folder import poll_folder
 from leadcore.leads import escalation
 from leadcore.mail import outbox
@@ -43,7 +44,8 @@ def _escalation(cur: duckdb.DuckDBPyConnection, now: datetime) -> escalation.Swe
 
 def background_jobs(smtp: SmtpConfig | None) -> dict[str, Job]:
     """Every job of a server, in the order one tick runs them."""
-    jobs: dict[str, Job] = {"escalation": _escalation, "intake_folder": poll_folder}
+    jobs: dict[str, Job] = {"escalation": _escalation, "intake_folder": poll_folder,
+                            "nightly_backup": backup.nightly_backup}
     if smtp is not None:
         jobs["outbox"] = lambda cur, now: outbox.send_due(cur, now, smtp)
     return jobs

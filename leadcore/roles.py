@@ -77,3 +77,8 @@ def may_edit_settings(user: Actor) -> bool:
 
 def require_settings_editor(user: Actor) -> None:
     require(user, EDIT_SETTINGS)
+
+
+def may_manage_backups(user: Actor) -> bool:
+    """Backups hold every customer's data: admins only (managers do not see the Backup tab)."""
+    return can(user, BACKUP)

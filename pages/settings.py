@@ -2,10 +2,11 @@
 import streamlit as st
 
 from leadcore.i18n import _
-from leadcore.roles import may_edit_settings
+from leadcore.roles import may_edit_settings, may_manage_backups
 from leadcore.ui import session
 from leadcore.ui.audit_log import audit_tab
 from leadcore.ui.outbox_view import outbox_tab
+from leadcore.ui.settings.backup import backup_tab
 from leadcore.ui.settings.lists import reasons_tab, sources_tab
 from leadcore.ui.settings.intake import intake_tab
 from leadcore.ui.settings.rules import basic_settings_tab, escalation_tab, holidays_tab, working_hours_tab
@@ -32,6 +33,8 @@ TABS = [
     (_("Outbox"), outbox_tab),
     (_("Audit log"), audit_tab),
 ]
+if may_manage_backups(user):      # backups hold every customer's data: admins only
+    TABS.append((_("Backup"), backup_tab))
 for tab, (_title, draw) in zip(st.tabs([title for title, _draw in TABS]), TABS):
     with tab:
         draw()

@@ -11,10 +11,11 @@ from leadcore.ui import session
 AREAS = {"basic_settings": N_("Basic settings"), "working_hours": N_("Working hours"),
          "holidays": N_("Holidays"), "escalation": N_("Escalation times"), "sources": N_("Sources"),
          "users": N_("Users"), "absences": N_("Absences"), "reasons": N_("Completion reasons"),
-         "mail_templates": N_("E-mail templates")}
+         "mail_templates": N_("E-mail templates"), "backup": N_("Backup")}
 ACTIONS = {"add": N_("added"), "update": N_("changed"), "remove": N_("removed"), "move": N_("moved"),
            "fill": N_("public holidays filled in"), "activate": N_("reactivated"),
-           "deactivate": N_("deactivated"), "reset_password": N_("password reset")}
+           "deactivate": N_("deactivated"), "reset_password": N_("password reset"),
+           "backup": N_("backed up"), "restore": N_("restored")}
 LIMIT = 200
 
 

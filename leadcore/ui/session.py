@@ -21,12 +21,33 @@ from leadcore.scheduler import Scheduler
 from leadcore.auth import User
 
 _local = threading.local()
+_logging_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
 def _root_connection(path: str) -> duckdb.DuckDBPyConnection:
     # The Streamlit server is the one process that holds the file read-write (DuckDB rule).
+    _log_leadcore()
     return db.connect(path)
+
+
+def _log_leadcore() -> None:
+    """leadcore's INFO lines (which database is open) in the server's log, unless the operator
+    configured logging: Streamlit sets up its own loggers only."""
+    logger = logging.getLogger("leadcore")
+    with _logging_lock:
+        if logger.handlers or logging.getLogger().handlers:
+            return
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False   # a root handler added later by a library would print it twice
+
+
+def database_file() -> str:
+    """The database this server serves (shown to admins in the sidebar)."""
+    return str(db.database_path())
 
 
 def cursor() -> duckdb.DuckDBPyConnection:

@@ -98,6 +98,7 @@ def db_path(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "app.duckdb"
     monkeypatch.setenv("LEADCORE_DB", str(path))
     monkeypatch.setenv("LEADCORE_NOW", NOW.isoformat())
+    monkeypatch.setenv("LEADCORE_BACKUP_DIR", str(tmp_path / "backups"))
     monkeypatch.delenv("LEADCORE_LANGUAGE", raising=False)
     # No scheduler thread and no sweep on page load: each test seeds exactly the rows it reads.
     monkeypatch.setenv("LEADCORE_SCHEDULER", "off")

@@ -153,7 +153,9 @@ def streamlit_server(db_path: Path, **env: str) -> Iterator[str]:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=dict(os.environ, LEADCORE_DB=str(db_path), LEADCORE_NOW=PINNED_NOW, **env),
+            # The scheduler's nightly backup (the pinned clock is past its time) stays in the test folder.
+            cwd=REPO, env=dict(os.environ, LEADCORE_DB=str(db_path), LEADCORE_NOW=PINNED_NOW,
+                               LEADCORE_BACKUP_DIR=str(db_path.parent / "backups"), **env),
             stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -89,3 +89,52 @@ def test_jobs_runs_the_servers_job_list_once(database, capsys, monkeypatch):
     assert "escalation: SweepResult(" in out            # the same sweep the scheduler runs
     assert "intake_folder: nothing to do" in out        # no intake folder set
     assert "outbox: SMTP is not configured" in out
+
+
+def _holding(database: Path) -> subprocess.Popen:
+    """Another process holding the file read-write, as the running app does."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, duckdb
+        con = duckdb.connect({str(database)!r})
+        print("holding", flush=True)
+        sys.stdin.read()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_backup_and_restore(database, tmp_path, capsys, monkeypatch):
+    assert cli.main(["demo", "--leads", "50"]) == 0
+    capsys.readouterr()
+    assert cli.main(["backup", "--to", str(tmp_path / "saved")]) == 0
+    out = capsys.readouterr().out
+    [folder] = (tmp_path / "saved").iterdir()
+    assert out.startswith(f"Backup of {database} written to {folder}: ") and "rows" in out
+    assert cli.main(["restore", str(folder)]) == 1
+    assert "already holds a database; add --force" in capsys.readouterr().err
+    assert cli.main(["restore", str(folder), "--force"]) == 0
+    assert f"kept as {database}.before-restore" in capsys.readouterr().out
+    monkeypatch.setenv("LEADCORE_DB", str(tmp_path / "fresh.duckdb"))
+    assert cli.main(["restore", str(folder)]) == 0
+    assert "Restored " in capsys.readouterr().out
+
+
+def test_backup_and_restore_while_the_app_holds_the_file_say_so_in_one_sentence(database, tmp_path):
+    db.connect(database).close()
+    assert cli.main(["backup", "--to", str(tmp_path / "saved")]) == 0
+    [folder] = (tmp_path / "saved").iterdir()
+    holder = _holding(database)
+    try:
+        backed_up = subprocess.run([sys.executable, "-m", "leadcore", "backup"], cwd=ROOT,
+                                   capture_output=True, text=True, timeout=60)
+        restored = subprocess.run([sys.executable, "-m", "leadcore", "restore", str(folder), "--force"],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    for done in (backed_up, restored):
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "Settings → Backup" in backed_up.stderr
+    assert "stop it before restoring" in restored.stderr
+    assert not database.with_name(database.name + ".before-restore").exists()

@@ -208,4 +208,4 @@ def test_database_path_comes_from_leadcore_db(monkeypatch, tmp_path):
     monkeypatch.setenv("LEADCORE_DB", str(tmp_path / "x.duckdb"))
     assert db.database_path() == tmp_path / "x.duckdb"
     monkeypatch.delenv("LEADCORE_DB")
-    assert db.database_path() == Path("data") / "leadcore.duckdb"
+    assert db.database_path() == db.PROJECT_ROOT / "data" / "leadcore.duckdb"   # the project's, wherever we run
