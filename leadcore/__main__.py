@@ -108,7 +108,7 @@ def cmd_jobs(args: argparse.Namespace) -> None:
 def cmd_backup(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from leadcore import backup
+    from leadcore.admin import backup
 
     try:
         con = db.connect()
@@ -127,7 +127,7 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
-    from leadcore import restore
+    from leadcore.admin import restore
 
     target = db.database_path()
     done = restore.restore(args.backup_dir, target, now=clock.now(), force=args.force, progress=_progress_bar)

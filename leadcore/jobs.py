@@ -14,7 +14,8 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore import backup, process
+from leadcore import process
+from leadcore.admin import backup
 from leadcore.intake.folder import poll_folder
 from leadcore.leads import escalation
 from leadcore.mail import outbox

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from leadcore import backup
+from leadcore.admin import backup
 
 SETTINGS = "pages/settings.py"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leadcore import backup
+from leadcore.admin import backup
 from leadcore.admin import users
 from leadcore.errors import LeadcoreError, PermissionDenied, ValidationError, ValidationErrors
 
@@ -165,13 +165,14 @@ def test_a_backup_killed_at_any_moment_leaves_a_finished_backup_or_none(tmp_path
     import sys
     import time as clock
 
-    from leadcore import db, demo, restore
+    from leadcore import db, demo
+    from leadcore.admin import restore
 
     source = tmp_path / "source.duckdb"
     con = db.connect(source)
     demo.generate(con, now, 30_000, seed=7)
     con.close()
-    script = ("import sys; from datetime import datetime; from leadcore import backup, db\n"
+    script = ("import sys; from datetime import datetime; from leadcore import db; from leadcore.admin import backup\n"
               "con = db.connect(sys.argv[1]); print('start', flush=True)\n"
               "backup.backup(con, sys.argv[2], datetime.fromisoformat(sys.argv[3]), actor=backup.SYSTEM)\n"
               "print('done', flush=True)\n")

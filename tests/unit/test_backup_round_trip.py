@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from leadcore import backup, db, demo, restore
+from leadcore import db, demo
+from leadcore.admin import backup, restore
 from leadcore.admin import users
 from leadcore.leads import service as leads
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadcore import backup, db, restore
+from leadcore import db
+from leadcore.admin import backup, restore
 from leadcore.errors import PermissionDenied, ValidationError
 
 

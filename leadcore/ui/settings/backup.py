@@ -8,7 +8,7 @@ from datetime import time
 import pandas as pd
 import streamlit as st
 
-from leadcore import backup
+from leadcore.admin import backup
 from leadcore.errors import LeadcoreError
 from leadcore.i18n import N_, _
 from leadcore.ui import actions, session

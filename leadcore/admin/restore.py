@@ -1,4 +1,4 @@
-"""Restoring a backup (leadcore.backup) into the database file: the command line's job only.
+"""Restoring a backup (leadcore.admin.backup) into the database file: the command line's job only.
 
 The backup is imported into a fresh file beside the target, its row counts checked against the
 manifest, migrated to this version's schema, and only then swapped in; a replaced database is
@@ -16,7 +16,7 @@ import duckdb
 
 from leadcore import audit, db
 from leadcore.auth import SYSTEM, Actor, SystemActor
-from leadcore.backup import BackupInfo, Progress, read_backup, row_counts, sql_literal
+from leadcore.admin.backup import BackupInfo, Progress, read_backup, row_counts, sql_literal
 from leadcore.errors import DatabaseBusy, LeadcoreError, PermissionDenied
 from leadcore.i18n import _
 

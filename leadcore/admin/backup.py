@@ -2,7 +2,7 @@
 
 A backup is written into a hidden `.partial-…` folder and renamed only once complete, with a
 manifest.json (row counts, schema version) as its last file: a crash never leaves a folder that
-looks like a finished backup. Restoring one is leadcore.restore's job (command line only).
+looks like a finished backup. Restoring one is leadcore.admin.restore's job (command line only).
 The nightly backup and its retention live here too, as one self-contained scheduler job.
 """
 from __future__ import annotations
