@@ -133,6 +133,9 @@ with sql_tab:
     st.caption(_("One SELECT (or WITH … SELECT) over {views}. At most {n} rows; queries stop after "
                  "{s:g} seconds. Nothing here can change data.").format(
         views=", ".join(sorted(explore.VIEWS)), n=f"{explore.ROW_CAP:,}", s=explore_sql.TIMEOUT_S))
+    st.caption(_("Aggregate, window, date, text, math and conditional functions work; functions that read "
+                 "files, build lists or grow text without bound (read_csv, range, unnest, string_agg, "
+                 "repeat) do not."))
     example = "SELECT source, count(*) AS leads\nFROM explore_leads\nGROUP BY source\nORDER BY leads DESC"
     text = st.text_area(_("SQL"), key="explore_sql", height=160, placeholder=example)
     if st.button(_("Run SQL"), type="primary", icon=":material/play_arrow:", key="explore_run_sql"):

@@ -27,13 +27,16 @@ _logging_lock = threading.Lock()
 @st.cache_resource(show_spinner=False)
 def _root_connection(path: str) -> duckdb.DuckDBPyConnection:
     # The Streamlit server is the one process that holds the file read-write (DuckDB rule).
-    _log_leadcore()
+    _configure_logging()
     return db.connect(path)
 
 
-def _log_leadcore() -> None:
-    """leadcore's INFO lines (which database is open) in the server's log, unless the operator
-    configured logging: Streamlit sets up its own loggers only."""
+def _configure_logging() -> None:
+    """The server's logging, set once by its entry point (never on import): leadcore's INFO lines
+    (which database is open), unless the operator configured logging (Streamlit sets up its own
+    loggers only); sqlglot's warning for every statement it reads as a plain command (LOAD,
+    CALL) is noise, as the SQL box refuses those anyway."""
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     logger = logging.getLogger("leadcore")
     with _logging_lock:
         if logger.handlers or logging.getLogger().handlers:

@@ -105,6 +105,19 @@ def test_the_sql_box_runs_a_select_and_refuses_the_rest(people, floor, open_page
     assert "not one of the documented views" in at.error[-1].value
 
 
+def test_the_sql_box_reads_no_server_files_and_runs_no_bombs(people, floor, open_page, tmp_path):
+    secret = tmp_path / "x.csv"
+    secret.write_text("secret\nsecret-4711\n")
+    at = open_page(people.eva)
+    for text, message in [(f'SELECT * FROM (WITH "{secret}" AS (SELECT 1) SELECT 1) a, "{secret}" b',
+                           "not one of the documented views"),
+                          ("SELECT count(*) FROM (SELECT unnest(range(1000000000)))", "unnest is not allowed"),
+                          ("SELECT length(repeat('x', 1000000000))", "repeat is not allowed")]:
+        at.text_area(key="explore_sql").set_value(text).run()
+        at.button(key="explore_run_sql").click().run()
+        assert not at.exception
+        assert message in at.error[-1].value
+        assert not any("secret-4711" in d.value.to_string() for d in at.dataframe)
 
 
 @pytest.mark.parametrize("role, listed", [("seller", False), ("supervisor", False), ("manager", True),

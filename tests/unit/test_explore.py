@@ -22,7 +22,13 @@ from leadcore.leads.listing import LeadFilter
 from leadcore.analytics.explore.read_only import QueryFailed, execute_read_only
 
 UTC = timezone.utc
-RECURSIVE = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {n}) SELECT i FROM r"
+
+
+def _rows(side: int, times: int = 2) -> str:
+    """A query of side**times rows without any table (WITH RECURSIVE and range are refused)."""
+    values = "(VALUES " + ", ".join(f"({i})" for i in range(side)) + ")"
+    joined = ", ".join(f"{values} t{k}(x)" for k in range(times))
+    return f"SELECT t0.x AS i FROM {joined}"
 
 
 def _reason(cur, code: str) -> int:
@@ -201,6 +207,24 @@ def test_csv_neutralises_formula_text_and_leaves_numbers_alone():
     assert exports.to_csv(frame).startswith(b"\xef\xbb\xbf")        # BOM: spreadsheets read umlauts right
 
 
+def test_csv_neutralises_header_names_too():
+    frame = pd.DataFrame({"=HYPERLINK(\"http://evil\")": [1], "+sum": ["x"], "-1": [2], "@me": [3],
+                          "\tTab": [4], "\rCR": [5], "plain": [6], "a=b": [7]})
+    text = exports.to_csv(frame).decode("utf-8-sig")
+    header = pd.read_csv(io.StringIO(text, newline="")).columns.tolist()
+    assert header == ["'=HYPERLINK(\"http://evil\")", "'+sum", "'-1", "'@me", "'\tTab", "'\rCR", "plain", "a=b"]
+    assert next(iter(frame.columns)).startswith("=")                     # the caller's frame is untouched
+
+
+def test_parquet_neutralises_text_cells_and_column_names():
+    frame = pd.DataFrame({"=cmd|' /C calc'!A0": ["=1+1", "@SUM(A1)", "plain", None],
+                          "n": [-1, 2, 3, 4], "'=cmd|' /C calc'!A0": ["a", "b", "c", "d"]})
+    back = pq.read_table(io.BytesIO(exports.to_parquet(frame))).to_pandas()
+    assert back.columns.tolist() == ["'=cmd|' /C calc'!A0_2", "n", "'=cmd|' /C calc'!A0"]
+    assert back.iloc[:3, 0].tolist() == ["'=1+1", "'@SUM(A1)", "plain"] and pd.isna(back.iloc[3, 0])
+    assert back["n"].tolist() == [-1, 2, 3, 4]                          # numbers stay numbers
+
+
 def test_csv_of_mixed_and_date_columns():
     frame = pd.DataFrame({"mixed": [1, "=1+1", None],
                           "when": pd.to_datetime(["2026-11-27", None, "2026-11-28"])})
@@ -214,7 +238,8 @@ def test_parquet_export_round_trips(cur, now, manager, shop):
                              settings.timezone(cur))
     back = pq.read_table(io.BytesIO(exports.to_parquet(frame))).to_pandas()
     assert back["lead_id"].tolist() == frame["lead_id"].tolist()
-    assert back["subject"].tolist() == frame["subject"].tolist()        # Parquet keeps text as it is
+    assert back["subject"].tolist() == exports.neutralise(frame)["subject"].tolist()
+    assert back["subject"].str.startswith("'=HYPERLINK").any()         # neutralised like CSV
     assert str(back["arrived_at"].dt.tz) == "Europe/Berlin"
 
 
@@ -300,20 +325,22 @@ def test_the_sql_box_runs_selects_over_the_views(cur, manager, shop, text):
 
 
 def test_the_sql_box_caps_the_rows_with_a_note(cur, manager):
-    result = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP + 50))
+    assert explore.ROW_CAP == 100 * 100
+    result = explore_sql.run_sql(cur, manager, _rows(101))
     assert (len(result.frame), result.truncated) == (explore.ROW_CAP, True)
-    exact = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP))
+    exact = explore_sql.run_sql(cur, manager, _rows(100))
     assert (len(exact.frame), exact.truncated) == (explore.ROW_CAP, False)
-    own_limit = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=50) + " LIMIT 7")
+    own_limit = explore_sql.run_sql(cur, manager, _rows(50) + " LIMIT 7")
     assert (len(own_limit.frame), own_limit.truncated) == (7, False)
-    big_limit = explore_sql.run_sql(cur, manager, RECURSIVE.format(n=explore.ROW_CAP + 50) + " LIMIT 20000")
+    big_limit = explore_sql.run_sql(cur, manager, _rows(101) + " LIMIT 20000")
     assert (len(big_limit.frame), big_limit.truncated) == (explore.ROW_CAP, True)
 
 
 def test_a_long_query_is_interrupted_with_a_clear_message(cur, manager):
     started = datetime.now()
     with pytest.raises(QueryFailed) as stopped:
-        explore_sql.run_sql(cur, manager, RECURSIVE.format(n=10**12) + " ORDER BY i DESC", timeout=0.3)
+        explore_sql.run_sql(cur, manager, _rows(100, times=6).replace("SELECT t0.x AS i", "SELECT count(*)")
+                            + " WHERE (t0.x * t1.x + t2.x * t3.x + t4.x * t5.x) % 7 = 3", timeout=0.3)
     assert datetime.now() - started < timedelta(seconds=10)
     assert "longer than 0.3 seconds" in stopped.value.message
     assert cur.execute("SELECT 42").fetchall() == [(42,)]            # the page's cursor is unharmed

@@ -1,8 +1,12 @@
 """Running one read of Explore's (builder or SQL box): on a cursor of its own, in a read-only
-transaction that is rolled back, interrupted after a timeout."""
+transaction that is rolled back, interrupted by a watchdog after a timeout or (for the SQL box)
+when the process grew by more than a memory budget while it ran."""
 from __future__ import annotations
 
+import os
 import threading
+import time
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
@@ -10,32 +14,81 @@ import pandas as pd
 from leadcore.errors import LeadcoreError
 from leadcore.i18n import _
 
-__all__ = ["QueryFailed", "execute_read_only"]
+__all__ = ["QueryFailed", "execute_read_only", "resident_bytes"]
+
+_TICK_S = 0.02
 
 
 class QueryFailed(LeadcoreError):
-    """The query ran and DuckDB stopped it: an error in it, or it took too long."""
+    """The query ran and DuckDB stopped it: an error in it, or it took too long or too much."""
 
 
-def execute_read_only(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None,
-                      timeout: float) -> pd.DataFrame:
+def resident_bytes() -> int | None:
+    """The process's resident memory (Linux /proc), None where that cannot be read."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _Watchdog(threading.Thread):
+    """Interrupts `box` once the time is up or the process grew by more than `budget` bytes.
+    DuckDB stops at its next chunk, so this bounds work that proceeds chunk by chunk; what one
+    call could allocate at once is kept out by the SQL box's allow-list."""
+
+    def __init__(self, box: duckdb.DuckDBPyConnection, timeout: float, budget: int | None):
+        super().__init__(daemon=True, name="explore-watchdog")
+        self.box, self.timeout, self.budget = box, timeout, budget
+        self.done, self.reason = threading.Event(), ""
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        start = resident_bytes() if self.budget is not None else None
+        while not self.done.wait(_TICK_S):
+            if time.monotonic() >= deadline:
+                self.reason = "time"
+            elif start is not None and (resident_bytes() or 0) - start > self.budget:
+                self.reason = "memory"
+            if self.reason:
+                self.box.interrupt()
+                return
+
+
+def _too_much_memory(budget: int | None) -> QueryFailed:
+    if budget is None:
+        return QueryFailed(_("The query needed more memory than there is and was stopped. "
+                             "Filter or group more, or ask for fewer rows."))
+    return QueryFailed(_("The query needed more memory than Explore allows and was stopped. "
+                         "Filter or group more, or ask for fewer rows."))
+
+
+def execute_read_only(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None, timeout: float,
+                      local_settings: Sequence[str] = (), memory_budget: int | None = None) -> pd.DataFrame:
     """Run one read on a cursor of its own (an interrupt hits nothing else), in a read-only
-    transaction that is rolled back, stopped after `timeout` seconds."""
+    transaction that is rolled back, stopped after `timeout` seconds or once the process grew by
+    `memory_budget` bytes. `local_settings` are SET statements for that cursor alone."""
     box = cur.cursor()
-    timer = threading.Timer(timeout, box.interrupt)
+    watchdog = _Watchdog(box, timeout, memory_budget)
     try:
         box.execute("SET python_enable_replacements = false")   # no Python variables as tables
+        for statement in local_settings:
+            box.execute(statement)
         box.execute("BEGIN TRANSACTION READ ONLY")
-        timer.start()
+        watchdog.start()
         try:
             return box.execute(sql, params or {}).df()
         except duckdb.InterruptException:
+            if watchdog.reason == "memory":
+                raise _too_much_memory(memory_budget) from None
             raise QueryFailed(_("The query took longer than {s:g} seconds and was stopped. "
                                 "Filter or group more, or ask for fewer rows.").format(s=timeout)) from None
+        except duckdb.OutOfMemoryException:
+            raise _too_much_memory(memory_budget) from None
         except duckdb.Error as error:
             raise QueryFailed(_("The query failed: {error}").format(error=str(error).strip())) from None
     finally:
-        timer.cancel()
+        watchdog.done.set()
         try:
             box.execute("ROLLBACK")
         except duckdb.Error:

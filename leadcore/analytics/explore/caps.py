@@ -1,0 +1,49 @@
+"""The SQL box's resource caps that DuckDB only has per database, not per connection: while a
+SQL-box query runs, the database's memory_limit is lowered to what it uses now plus a budget and
+its threads to one. A process lock lets one SQL-box query run at a time, so the caps are set and
+restored by one owner and two analysts cannot double the budget.
+
+What this costs: for those seconds the rest of the app (other pages, the scheduler) shares that
+memory headroom and one worker thread. Its own queries are page-sized, so they only slow a little;
+a query of theirs that would need more than the headroom fails and is retried by its caller.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from leadcore.analytics.explore.read_only import QueryFailed
+from leadcore.i18n import _
+
+__all__ = ["sql_box_limits"]
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+@contextmanager
+def sql_box_limits(cur: duckdb.DuckDBPyConnection, memory: int, threads: int, wait: float) -> Iterator[None]:
+    """Hold the SQL box's lock (QueryFailed after `wait` seconds) and lower the database's
+    memory_limit and threads while the block runs; both come back afterwards, also on errors."""
+    if not _ONE_AT_A_TIME.acquire(timeout=wait):
+        raise QueryFailed(_("Another SQL query is running at the moment. Try again in a few seconds."))
+    admin = cur.cursor()
+    try:
+        limit, workers, used = admin.execute(
+            "SELECT parse_formatted_bytes(current_setting('memory_limit')), current_setting('threads'),"
+            " (SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory())").fetchall()[0]
+        try:
+            admin.execute(f"SET memory_limit = '{min(int(limit), int(used) + memory)}B'")
+            admin.execute(f"SET threads = {min(int(workers), threads)}")
+            yield
+        finally:
+            # RESET, not SET to the value read above: DuckDB shows memory_limit rounded to a
+            # tenth of a unit, so setting back what it showed would shrink the limit a little on
+            # every query. leadcore configures neither setting, so the defaults are what it had.
+            admin.execute("RESET threads")
+            admin.execute("RESET memory_limit")
+    finally:
+        admin.close()
+        _ONE_AT_A_TIME.release()
