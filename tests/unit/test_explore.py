@@ -68,7 +68,7 @@ def _table_state(cur) -> tuple:
 def test_the_catalogue_documents_every_column_of_its_view(cur, name):
     d = explore.CATALOGUE[name]
     described = [r[0] for r in cur.execute(f"DESCRIBE {name}").fetchall()]
-    assert described == explore.view_columns(d)
+    assert described == [c.name for c in d.columns if c.name not in explore.COMPUTED.get(name, ())]
     kinds = ("text", "number", "date", "instant", "flag")
     assert all(c.description.strip() and c.kind in kinds for c in d.columns)
 

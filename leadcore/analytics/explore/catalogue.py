@@ -182,7 +182,8 @@ CATALOGUE: dict[str, Dataset] = {d.name: d for d in (
 )}
 VIEWS = frozenset(CATALOGUE)
 # Computed per query (they depend on `now`), so the view itself does not have them.
-_COMPUTED = {"explore_leads": ("traffic_light", "escalation_level")}
+# Columns the catalogue documents that are computed at query time, not stored in the view.
+COMPUTED = {"explore_leads": ("traffic_light", "escalation_level")}
 
 
 def require_explorer(user: User) -> None:
@@ -194,11 +195,6 @@ def dataset(name: str) -> Dataset:
         return CATALOGUE[name]
     except KeyError:
         raise QueryRefused(_("There is no dataset {name}.").format(name=name)) from None
-
-
-def view_columns(d: Dataset) -> list[str]:
-    """The columns the view itself has (the catalogue minus the computed ones)."""
-    return [c.name for c in d.columns if c.name not in _COMPUTED.get(d.name, ())]
 
 
 # --- the builder -------------------------------------------------------------------------------------
@@ -241,7 +237,7 @@ def _ident(name: str) -> str:
 
 
 def _from(d: Dataset) -> str:
-    if d.name in _COMPUTED:
+    if d.name in COMPUTED:
         return (f"(SELECT v.*, {traffic_light_sql('v')} AS traffic_light,"
                 f" {escalation_level_sql('v')} AS escalation_level FROM {d.name} v)")
     return d.name
