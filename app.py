@@ -12,15 +12,15 @@ st.set_page_config(page_title=PRODUCT, page_icon=":material/directions_car:", la
 
 # Pages and the capability each needs (leadcore.roles); None: every signed-in user.
 PAGES = {
-    "leads": (st.Page("pages/leads.py", title=_("Leads"), icon=":material/view_list:", default=True), None),
-    "contacts": (st.Page("pages/contacts.py", title=_("Contacts"), icon=":material/contacts:"), None),
-    "dashboard": (st.Page("pages/dashboard.py", title=_("Dashboard"), icon=":material/dashboard:"),
+    "leads": (st.Page("app_pages/leads.py", title=_("Leads"), icon=":material/view_list:", default=True), None),
+    "contacts": (st.Page("app_pages/contacts.py", title=_("Contacts"), icon=":material/contacts:"), None),
+    "dashboard": (st.Page("app_pages/dashboard.py", title=_("Dashboard"), icon=":material/dashboard:"),
                   roles.DASHBOARD),
-    "explore": (st.Page("pages/explore.py", title=_("Explore"), icon=":material/query_stats:"), roles.EXPLORE),
-    "intake": (st.Page("pages/intake.py", title=_("Intake"), icon=":material/move_to_inbox:"), roles.INTAKE),
-    "settings": (st.Page("pages/settings.py", title=_("Settings"), icon=":material/settings:"),
+    "explore": (st.Page("app_pages/explore.py", title=_("Explore"), icon=":material/query_stats:"), roles.EXPLORE),
+    "intake": (st.Page("app_pages/intake.py", title=_("Intake"), icon=":material/move_to_inbox:"), roles.INTAKE),
+    "settings": (st.Page("app_pages/settings.py", title=_("Settings"), icon=":material/settings:"),
                  roles.EDIT_SETTINGS),
-    "profile": (st.Page("pages/profile.py", title=_("My absences"), icon=":material/event_busy:",
+    "profile": (st.Page("app_pages/profile.py", title=_("My absences"), icon=":material/event_busy:",
                         url_path="my-absences"), None),
 }
 
@@ -53,7 +53,7 @@ session.start_background_jobs()
 unread = notifications.unread_count(session.cursor(), user)
 # The count in the title is the sidebar's badge; url_path keeps the page's address stable.
 PAGES["notifications"] = (
-    st.Page("pages/notifications.py", title=_("Notifications") + (f" ({unread})" if unread else ""),
+    st.Page("app_pages/notifications.py", title=_("Notifications") + (f" ({unread})" if unread else ""),
             icon=":material/notifications:", url_path="notifications"),
     roles.NOTIFICATIONS)
 allowed = [page for page, needs in PAGES.values() if needs is None or roles.can(user, needs)]

@@ -111,7 +111,7 @@ def apptest_leads_page_ms(db_path: str | Path, manager_id: int | None = None) ->
     """Milliseconds of one AppTest run of the Leads page for a signed-in manager.
 
     Sets LEADCORE_DB (and LEADCORE_NOW = BENCH_NOW, LEADCORE_SCHEDULER = off), runs app.py with
-    session_state["user_id"] set, then times `switch_page("pages/leads.py").run()`.
+    session_state["user_id"] set, then times `switch_page("app_pages/leads.py").run()`.
     Raises RuntimeError with the app's exception when the script fails.
     """
     from streamlit.testing.v1 import AppTest     # imported here: leadcore does not need streamlit
@@ -128,9 +128,9 @@ def apptest_leads_page_ms(db_path: str | Path, manager_id: int | None = None) ->
         at.run()
         raise_script_error(at, "app.py")
         started = time.perf_counter()
-        at.switch_page("pages/leads.py").run()
+        at.switch_page("app_pages/leads.py").run()
         elapsed = (time.perf_counter() - started) * 1000
-        raise_script_error(at, "pages/leads.py")
+        raise_script_error(at, "app_pages/leads.py")
     return elapsed
 
 

@@ -26,7 +26,7 @@ from leadcore import auth
 from leadcore.analytics import dashboard as analytics
 
 NOW = bench.BENCH_NOW            # the moment the benchmark data is made for and measured at
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "dashboard.py"
+PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "dashboard.py"
 PAGE_FACTOR = 2.0
 PAGE_GOAL_UP_TO = 1_000_000      # the page's goal compares 1,000,000 leads with 10,000
 Row = tuple[str, float, float, float | None]
@@ -73,7 +73,7 @@ def dashboard_rows(db_path: str | Path, runs: int = 15,
                    baseline_page_ms: float | None = None) -> list[Row]:
     """(operation, median_ms, p90_ms, goal_ms) for the Dashboard on the database at db_path:
     its queries one by one, all together (as the page runs them), and a full AppTest run of
-    pages/dashboard.py. The page run's goal is twice `baseline_page_ms` (the 10,000-lead run)."""
+    app_pages/dashboard.py. The page run's goal is twice `baseline_page_ms` (the 10,000-lead run)."""
     from leadcore.ui import session
 
     # The cached connection is used outside a script run here; Streamlit warns about that each
@@ -106,7 +106,7 @@ def dashboard_rows(db_path: str | Path, runs: int = 15,
 
 
 def page_run_ms(db_path: str, runs: int = 5) -> tuple[float, float]:
-    """Median and p90 of a full AppTest run of pages/dashboard.py signed in as a manager."""
+    """Median and p90 of a full AppTest run of app_pages/dashboard.py signed in as a manager."""
     from streamlit.testing.v1 import AppTest
 
     from leadcore.ui import session
@@ -117,7 +117,7 @@ def page_run_ms(db_path: str, runs: int = 5) -> tuple[float, float]:
         at = AppTest.from_file(str(PAGE), default_timeout=120)
         at.session_state["user_id"] = user.id
         at.run()
-        bench.raise_script_error(at, "pages/dashboard.py")
+        bench.raise_script_error(at, "app_pages/dashboard.py")
 
     with bench.environment(LEADCORE_DB=db_path, LEADCORE_NOW=NOW.isoformat(), LEADCORE_SCHEDULER="off"):
         return _timed(run, runs)

@@ -154,4 +154,4 @@ def _save(contact_id: int) -> None:
         editor = fmt.md_escape(session.user_names().get(editor_id, ""))
         session.flash(_("Lead #{id} “{subject}” created for {editor}.").format(
             id=lead_id, subject=subject, editor=editor))
-    session.redirect("pages/leads.py")
+    session.redirect("app_pages/leads.py")

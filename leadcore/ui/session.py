@@ -64,9 +64,10 @@ def current_user() -> User | None:
 def require_user() -> User:
     """The signed-in user; without one, back to app.py and its sign-in form.
 
-    app.py signs people in before it runs a page, so this only happens when a fresh server's
-    first request is a deep link (/contacts): Streamlit then runs the page file on its own,
-    in its old pages/-folder mode, until app.py has called st.navigation once.
+    app.py signs people in before it runs a page, so this only happens when a page script runs
+    without app.py (AppTest running one page file on its own). The page files live in
+    app_pages/, not pages/, so Streamlit never falls back to its legacy pages/-folder mode that
+    ran a deep-linked page (/contacts) without app.py on a fresh server's first request.
     """
     user = current_user()
     if user is None:

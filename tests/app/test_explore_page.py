@@ -1,6 +1,6 @@
 """The Explore page in AppTest: roles, dataset documentation, filters, grouping, downloads and the
 SQL box. The page is run on its own; the navigation test at the end runs app.py and needs
-app.py's PAGES entry for pages/explore.py."""
+app.py's PAGES entry for app_pages/explore.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from leadcore.leads import service as leads
 
 REPO = Path(__file__).resolve().parents[2]
-PAGE = "pages/explore.py"
+PAGE = "app_pages/explore.py"
 
 
 @pytest.fixture
@@ -26,11 +26,11 @@ def open_page(db_path, con):
 
 @pytest.fixture
 def floor(cur, people, make_lead, local):
-    made = [make_lead(people.anna), make_lead(people.anna, source="Phone", at=local("2026-11-24 10:00")),
+    made = [make_lead(people.anna), make_lead(people.anna, source="Phone", at=local("2026-11-26 10:00")),
             make_lead(people.ben, source="Phone", lead_type="service"),
-            make_lead(people.ben, subject="=cmd|' /C calc'!A0", at=local("2026-11-23 09:00"))]
+            make_lead(people.ben, subject="=cmd|' /C calc'!A0", at=local("2026-11-25 09:00"))]
     sold = cur.execute("SELECT id FROM completion_reasons WHERE code = 'sold'").fetchall()[0][0]
-    leads.complete(cur, people.ben, local("2026-11-25 09:00"), made[-1], sold)
+    leads.complete(cur, people.ben, local("2026-11-27 09:00"), made[-1], sold)
     return made
 
 

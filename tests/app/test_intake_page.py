@@ -26,7 +26,7 @@ def upload(name: str) -> tuple[str, bytes, str]:
 @pytest.fixture
 def intake_page(db_path, con, people):
     def start(user) -> AppTest:
-        at = AppTest.from_file(str(REPO / "pages" / "intake.py"), default_timeout=30)
+        at = AppTest.from_file(str(REPO / "app_pages" / "intake.py"), default_timeout=30)
         at.session_state["user_id"] = user.id
         return at.run()
     return start
@@ -66,7 +66,7 @@ def test_a_created_lead_opens_from_the_report(intake_page, people, cur):
     lead_id = cur.execute("SELECT max(id) FROM leads").fetchall()[0][0]
     assert at.selectbox(key="intake_report_lead").value == lead_id
     at.button(key="intake_open_lead").click().run()
-    assert at.session_state["_redirect"] == ("pages/leads.py", {"lead": str(lead_id)})
+    assert at.session_state["_redirect"] == ("app_pages/leads.py", {"lead": str(lead_id)})
 
 
 def test_the_intake_log_filters_by_outcome(intake_page, people, cur, now):

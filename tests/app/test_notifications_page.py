@@ -7,7 +7,7 @@ import pytest
 
 from leadcore.leads import escalation
 
-NOTIFICATIONS = "pages/notifications.py"
+NOTIFICATIONS = "app_pages/notifications.py"
 
 
 @pytest.fixture

@@ -57,6 +57,6 @@ def _untranslated_literals(path: Path) -> list[str]:
 
 
 def test_no_page_shows_a_text_that_bypasses_the_translation_function():
-    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
+    files = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
              *sorted((ROOT / "leadcore" / "ui").glob("*.py"))]
     assert [hit for path in files for hit in _untranslated_literals(path)] == []

@@ -11,7 +11,7 @@ cur, user, now, tz = session.cursor(), session.require_user(), session.now(), se
 
 def open_lead(notification_id: int, lead_id: int) -> None:
     notifications.mark_read(session.cursor(), user, session.now(), [notification_id])
-    session.redirect("pages/leads.py", {"lead": str(lead_id)})
+    session.redirect("app_pages/leads.py", {"lead": str(lead_id)})
 
 
 def mark_read(notification_ids: list[int] | None) -> None:

@@ -31,7 +31,7 @@ def outcome_label(code: str) -> str:
 
 
 def open_lead(lead_id: int) -> None:
-    session.redirect("pages/leads.py", {"lead": str(lead_id)})
+    session.redirect("app_pages/leads.py", {"lead": str(lead_id)})
 
 
 st.caption(_("E-mails (.eml: plain, HTML or with an ADF attachment) and ADF files (.xml). Each becomes "

@@ -62,7 +62,7 @@ def contact_leads(contact_id: int) -> None:
             cols[2].text(f"{fmt.when(lead['due_at'], tz)} {fmt.traffic_light(lead['traffic_light'])}"
                          if lead["status"] == "open" else fmt.status(lead["status"]))
             if cols[3].button(_("Open"), key=f"open_lead_{lead['id']}", type="tertiary"):
-                st.switch_page("pages/leads.py", query_params={"lead": str(lead["id"])})
+                st.switch_page("app_pages/leads.py", query_params={"lead": str(lead["id"])})
 
 
 query = st.text_input(_("Search"), placeholder=_("Name, company, e-mail, phone or city"),

@@ -32,7 +32,7 @@ title.title(_("Leads"))
 if user.can_write and new_button.button(_("New lead"), type="primary", icon=":material/add:",
                                         key="new_lead", width="stretch"):
     # A lead always starts from its contact: pick (or create) the contact first.
-    st.switch_page("pages/contacts.py", query_params={"pick": "1"})
+    st.switch_page("app_pages/contacts.py", query_params={"pick": "1"})
 session.show_flash()
 
 search, mine_toggle, bulk_toggle = st.columns([4, 1, 1], vertical_alignment="bottom")
