@@ -127,21 +127,6 @@ def remove_absence(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, a
     db.write(cur, work)
 
 
-def list_absences(cur: duckdb.DuckDBPyConnection, user_id: int | None = None,
-                  from_day: date | None = None) -> list[Absence]:
-    """Absences (of one user, or all) that end on or after from_day, earliest first."""
-    where, params = ["TRUE"], []
-    if user_id is not None:
-        where.append("user_id = ?")
-        params.append(user_id)
-    if from_day is not None:
-        where.append("ends_on >= ?")
-        params.append(from_day)
-    return [Absence(*r) for r in cur.execute(
-        f"SELECT {_COLUMNS} FROM absences WHERE {' AND '.join(where)} ORDER BY starts_on, id",
-        params).fetchall()]
-
-
 def absence_table(cur: duckdb.DuckDBPyConnection, now: datetime, user_id: int | None = None) -> pd.DataFrame:
     """Current and future absences with the names of user and deputy, for the settings lists."""
     where, params = "a.ends_on >= $today", {"today": _today(cur, now)}

@@ -104,13 +104,3 @@ def previous_editors(cur: duckdb.DuckDBPyConnection, contact_ids: list[int]) -> 
     return dict(cur.execute(
         "SELECT contact_id, arg_max(editor_id, id) FROM leads"
         " WHERE contact_id IN (SELECT unnest(?::BIGINT[])) GROUP BY contact_id", [contact_ids]).fetchall())
-
-
-def choose_editor(cur: duckdb.DuckDBPyConnection, now: datetime, source_id: int,
-                  contact_id: int | None = None) -> Assignment | None:
-    """The editor of one new lead, its turn stored in the caller's transaction."""
-    distributor = Distributor(cur, now)
-    previous = previous_editors(cur, [contact_id]).get(contact_id) if contact_id is not None else None
-    assignment = distributor.choose(source_id, previous)
-    distributor.save(cur)
-    return assignment

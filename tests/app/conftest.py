@@ -1,8 +1,9 @@
 """Fixtures of the AppTest suite: the real app.py in Streamlit's headless test runner, on a fresh
 DuckDB file per test, with a pinned clock and data seeded through the leadcore services.
 
-Time is pinned to Wednesday 2026-11-25 10:00 Europe/Berlin (LEADCORE_NOW). With the shipped
-settings a lead arriving then is due at 12:00 and reminded at 11:30 ("on time" now).
+Time is pinned (LEADCORE_NOW) to tests/factories.py's NOW, the same in every test layer: Friday
+2026-11-27 10:00 Europe/Berlin. With the shipped settings a lead arriving then is due at 12:00
+and reminded at 11:30 ("on time" now). The data fixtures are thin wrappers over tests/factories.py.
 
 Two things about AppTest and this app that the fixtures take care of (see also RECIPES.md):
 
@@ -12,12 +13,15 @@ Two things about AppTest and this app that the fixtures take care of (see also R
   connection object (`con`), each with its own cursor. (A second `db.connect(path)` with the
   same configuration would also work in-process, DuckDB shares the instance; a read-only one
   would not. Sharing the app's object is the simplest and matches production.)
-* The `pages/` folder. AppTest resets `PagesManager.uses_pages_directory` to None before every
-  run, and a PagesManager then sets it to True because `pages/` exists. In that state the run of
-  any page but the first one executes the page script alone, "multipage v1"-style, without
-  app.py: no sidebar, no `follow_redirect()`, so every redirect after the first run is lost.
-  In a real server the flag is set once per process and st.navigation turns it off for good.
-  `_navigation_app` makes every AppTest run behave like the server (st.navigation only).
+* The `pages/` folder (a fixed part of the project's layout). AppTest resets
+  `PagesManager.uses_pages_directory` to None before every run, and a PagesManager then sets it
+  to True because `pages/` exists; in that state any run but the first executes the page script
+  alone, "multipage v1"-style, without app.py, so every redirect after the first run is lost.
+  A real server sets the flag once per process and st.navigation turns it off for good. The one
+  shim below (`_navigation_only`) makes every AppTest run behave like the server, and `_goto`
+  forgets a switch_page() target once used (AppTest would otherwise ask for it on every later
+  run and undo the app's own page switches). Tests open pages through `open_app(page=...)` and
+  `goto` only, so these two AppTest internals are touched in this file alone.
 
 Test modules do not import from this file; every helper is a fixture.
 """
@@ -28,28 +32,21 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
-from argon2 import PasswordHasher
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Widget
 from streamlit.testing.v1.element_tree import Error as ErrorAlert
 
-from leadcore import auth
-from leadcore.contacts import service as contacts
-from leadcore.leads import service as leads
-from leadcore.admin import sources
-from leadcore.admin import users
-from leadcore.ui.session import _root_connection
 from leadcore.auth import User
+from leadcore.contacts import service as contacts
+from leadcore.ui.session import _root_connection
+from tests import factories
+from tests.factories import NOW, PASSWORD
 
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
-BERLIN = ZoneInfo("Europe/Berlin")
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)   # a Wednesday, inside working hours
-PASSWORD = "correct horse battery"
 
 
 class _NavigationOnlyPagesManager(PagesManager):
@@ -61,7 +58,7 @@ class _NavigationOnlyPagesManager(PagesManager):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _navigation_app():
+def _navigation_only():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(app_test_module, "PagesManager", _NavigationOnlyPagesManager)
         yield
@@ -69,9 +66,8 @@ def _navigation_app():
 
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashing():
-    """Same argon2, minimal cost: six users per test at production cost would take ~0.5 s."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        factories.cheap_password_hashing(mp)
         yield
 
 
@@ -97,7 +93,7 @@ def now() -> datetime:
 def db_path(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "app.duckdb"
     monkeypatch.setenv("LEADCORE_DB", str(path))
-    monkeypatch.setenv("LEADCORE_NOW", NOW.isoformat())
+    monkeypatch.setenv("LEADCORE_NOW", factories.PINNED_NOW)
     monkeypatch.setenv("LEADCORE_BACKUP_DIR", str(tmp_path / "backups"))
     monkeypatch.delenv("LEADCORE_LANGUAGE", raising=False)
     # No scheduler thread and no sweep on page load: each test seeds exactly the rows it reads.
@@ -121,23 +117,10 @@ def cur(con):
     cursor.close()
 
 
-def _add(cur, username: str, full_name: str, role: str, superiors: list[int] | None = None) -> User:
-    return users.add_user(cur, NOW, username, full_name, f"{username}@autohaus.example", role,
-                          PASSWORD, location="Berlin", superiors=superiors)
-
-
 @pytest.fixture
 def people(cur) -> SimpleNamespace:
-    """One user per role; sellers Anna and Ben report to supervisor Clara."""
-    clara = _add(cur, "clara", "Clara Vogt", "supervisor")
-    return SimpleNamespace(
-        clara=clara,
-        anna=_add(cur, "anna", "Anna Becker", "seller", [clara.id]),
-        ben=_add(cur, "ben", "Ben Schulz", "seller", [clara.id]),
-        dirk=_add(cur, "dirk", "Dirk Hahn", "manager"),
-        eva=_add(cur, "eva", "Eva Lang", "analyst"),
-        frank=_add(cur, "frank", "Frank Admin", "admin"),
-    )
+    """One user per role; sellers Anna and Ben report to supervisor Clara (factories.add_team)."""
+    return factories.add_team(cur)
 
 
 @pytest.fixture
@@ -153,40 +136,33 @@ def password() -> str:
 
 @pytest.fixture
 def contact(cur) -> contacts.Contact:
-    return contacts.create_contact(cur, NOW, contacts.ContactInput(
-        salutation="Herr", first_name="Max", last_name="Mustermann",
-        email="max.mustermann@example.de", phone="0171 1234567",
-        street="Hauptstraße 1", postal_code="10115", city="Berlin"))
+    return factories.make_contact(cur)
 
 
 @pytest.fixture
 def add_contact(cur) -> Callable[..., contacts.Contact]:
-    return lambda **fields: contacts.create_contact(cur, NOW, contacts.ContactInput(**fields))
+    return lambda **fields: factories.make_contact(cur, NOW, **fields)
 
 
 @pytest.fixture
 def source_ids(cur) -> dict[str, int]:
-    return {s.name: s.id for s in sources.list_sources(cur, active_only=False)}
+    return factories.source_ids(cur)
 
 
 @pytest.fixture
 def reason_ids(cur) -> dict[str, int]:
     """Code -> id of the shipped completion reasons (sold, bought_elsewhere, ...)."""
-    return dict(cur.execute("SELECT code, id FROM completion_reasons").fetchall())
+    return factories.reason_ids(cur)
 
 
 @pytest.fixture
-def make_lead(cur, contact, source_ids) -> Callable[..., int]:
-    """Create a lead through leads.create_lead (by `user`, edited by `editor` or `user`)."""
+def make_lead(cur, contact) -> Callable[..., int]:
+    """factories.make_lead on this test's cursor: by `user`, at `at` (default NOW), for
+    `contact_id` (default the contact fixture); other keywords as factories.make_lead."""
 
-    def make(user: User, *, at: datetime | None = None, editor: User | None = None,
-             contact_id: int | None = None, source: str = "mobile.de", lead_type: str = "new_car",
-             subject: str = "Golf 8 GTI, test drive", note: str = "",
-             resubmission_at: datetime | None = None) -> int:
-        return leads.create_lead(cur, user, at or NOW, leads.LeadInput(
-            contact_id=contact_id if contact_id is not None else contact.id,
-            source_id=source_ids[source], lead_type=lead_type, subject=subject,
-            editor_id=(editor or user).id, note=note, resubmission_at=resubmission_at))
+    def make(user: User, *, at: datetime | None = None, contact_id: int | None = None, **fields) -> int:
+        return factories.make_lead(cur, user, now=at or NOW,
+                                   contact_id=contact_id if contact_id is not None else contact.id, **fields)
 
     return make
 
@@ -194,36 +170,26 @@ def make_lead(cur, contact, source_ids) -> Callable[..., int]:
 @pytest.fixture
 def count(cur) -> Callable[..., int]:
     """Rows in a table, optionally with a condition: count('lead_events', 'lead_id = ?', [1])."""
-
-    def rows(table: str, where: str = "TRUE", params: list | None = None) -> int:
-        return cur.execute(f"SELECT count(*) FROM {table} WHERE {where}", params or []).fetchall()[0][0]
-
-    return rows
+    return lambda table, where="TRUE", params=None: factories.count(cur, table, where, params)
 
 
 @pytest.fixture
 def events(cur) -> Callable[[int], list[tuple]]:
     """(kind, detail, user_id) of a lead's events, oldest first."""
-    return lambda lead_id: cur.execute(
-        "SELECT kind, detail, user_id FROM lead_events WHERE lead_id = ? ORDER BY id", [lead_id]
-    ).fetchall()
+    return lambda lead_id: factories.events(cur, lead_id)
 
 
 @pytest.fixture
 def lead_row(cur) -> Callable[[int], dict]:
-    def row(lead_id: int) -> dict:
-        result = cur.execute("SELECT * FROM leads WHERE id = ?", [lead_id])
-        names = [d[0] for d in result.description]
-        return dict(zip(names, result.fetchall()[0]))
-
-    return row
+    return lambda lead_id: factories.lead_row(cur, lead_id)
 
 
 # --- driving the app -------------------------------------------------------------------------
 
 def _goto(at: AppTest, page: str) -> AppTest:
-    """Open a page as the navigation would. AppTest keeps a switch_page() target for every later
-    run, which would undo the app's own st.switch_page on the next run: forget it once used."""
+    """Open a page as the navigation would (raises for a page the user's navigation lacks).
+    AppTest keeps a switch_page() target for every later run, which would undo the app's own
+    st.switch_page on the next run: forget it once used (see module doc)."""
     at.switch_page(page).run()
     at._page_hash = ""
     return at
@@ -302,17 +268,25 @@ def _table(at: AppTest):
     return tables[0].value if tables else None
 
 
+def _page_titles(at: AppTest) -> list[str]:
+    """The titles the navigation menu shows, sorted. The menu is not an element of AppTest's tree
+    and AppTest has no public reader for it, so this reads `_registered_pages` (what st.navigation
+    registered in the last run; AppTest keeps it to resolve switch_page) — the suite's one use
+    of an AppTest internal."""
+    return sorted(info.get("page_name", "") for info in at._registered_pages.values())
+
+
 @pytest.fixture
 def ui() -> SimpleNamespace:
     """Small readers of the rendered page, shared by the test modules."""
     return SimpleNamespace(flat=_flat, texts=_texts, error_under=_error_under, button=_button,
-                           table=_table)
+                           table=_table, page_titles=_page_titles)
 
 
 @pytest.fixture
 def local() -> Callable[[str], datetime]:
     """A Berlin wall-clock time as typed: local('2026-11-26 09:00')."""
-    return lambda text: datetime.fromisoformat(text).replace(tzinfo=BERLIN)
+    return factories.berlin
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@ leads, and the one lead-creation form started from a contact row (SPEC sections 
 from __future__ import annotations
 
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from leadcore.leads import service as leads
 from leadcore.ui import format as fmt
+from tests.factories import BERLIN
 
-BERLIN = ZoneInfo("Europe/Berlin")
 
 CONTACTS = "pages/contacts.py"
 LEAD_FORM_FIELDS = ["Source", "Lead type", "Subject", "Note", "Resubmission date", "Resubmission time",
@@ -364,7 +363,7 @@ def test_a_contacts_leads_button_shows_the_leads_the_user_may_see(people, contac
     box = at.main.get_by_key(f"contact_leads_{contact.id}")
     assert box.markdown[0].value == "**Leads of this contact** (2)"
     assert [t.value for t in box.text] == [
-        f"#{mine}", "Golf test drive", f"{fmt.when(local('2026-11-25 12:00'), BERLIN)} {fmt.traffic_light('on time')}",
+        f"#{mine}", "Golf test drive", f"{fmt.when(local('2026-11-27 12:00'), BERLIN)} {fmt.traffic_light('on time')}",
         f"#{done}", "Winter tyres", fmt.status("completed"),
     ]
     at.button(key=f"open_lead_{mine}").click().run()

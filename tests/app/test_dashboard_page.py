@@ -42,13 +42,13 @@ def floor(cur, people, make_lead, local):
     made = {
         "anna_on_time": make_lead(people.anna),
         "anna_escalated": make_lead(people.anna, source="Phone", lead_type="service",
-                                    at=local("2026-11-24 10:00")),
-        "ben_due_soon": make_lead(people.ben, source="AutoScout24", at=local("2026-11-25 08:15")),
+                                    at=local("2026-11-26 10:00")),
+        "ben_due_soon": make_lead(people.ben, source="AutoScout24", at=local("2026-11-27 08:15")),
         "dirk_on_time": make_lead(people.dirk, source="Walk-in", lead_type="used_car"),
-        "anna_sold": make_lead(people.anna, at=local("2026-11-23 09:00")),
+        "anna_sold": make_lead(people.anna, at=local("2026-11-25 09:00")),
     }
     sold = cur.execute("SELECT id FROM completion_reasons WHERE code = 'sold'").fetchall()[0][0]
-    leads.complete(cur, people.anna, local("2026-11-25 09:00"), made["anna_sold"], sold)
+    leads.complete(cur, people.anna, local("2026-11-27 09:00"), made["anna_sold"], sold)
     return made
 
 
@@ -107,7 +107,7 @@ def test_period_location_source_and_lead_type_filters(people, floor, open_page, 
     at = open_page(people.dirk)
     at.segmented_control(key="dash_period").set_value("today").run()
     assert not at.exception
-    assert _metrics(at)["New leads"] == "3"                         # arrived on Wednesday 25.11.
+    assert _metrics(at)["New leads"] == "3"                         # arrived on Friday 27.11.
     at.multiselect(key="dash_sources").set_value([source_ids["Phone"]]).run()
     assert (_metrics(at)["Open leads"], _metrics(at)["Overdue"]) == ("1", "1")
     at.multiselect(key="dash_sources").set_value([]).run()

@@ -26,11 +26,11 @@ def open_page(db_path, con):
 
 @pytest.fixture
 def floor(cur, people, make_lead, local):
-    made = [make_lead(people.anna), make_lead(people.anna, source="Phone", at=local("2026-11-24 10:00")),
+    made = [make_lead(people.anna), make_lead(people.anna, source="Phone", at=local("2026-11-26 10:00")),
             make_lead(people.ben, source="Phone", lead_type="service"),
-            make_lead(people.ben, subject="=cmd|' /C calc'!A0", at=local("2026-11-23 09:00"))]
+            make_lead(people.ben, subject="=cmd|' /C calc'!A0", at=local("2026-11-25 09:00"))]
     sold = cur.execute("SELECT id FROM completion_reasons WHERE code = 'sold'").fetchall()[0][0]
-    leads.complete(cur, people.ben, local("2026-11-25 09:00"), made[-1], sold)
+    leads.complete(cur, people.ben, local("2026-11-27 09:00"), made[-1], sold)
     return made
 
 

@@ -18,7 +18,7 @@ _event_label = getattr(fmt, "event", lambda kind: kind)
 def overdue_lead(people, make_lead, local) -> int:
     """Anna's lead that arrived yesterday 10:00: due yesterday 12:00, escalated to stage 2 at 16:00."""
     return make_lead(people.anna, subject="Passat trade-in", note="Wants an offer by Friday.",
-                     at=local("2026-11-24 10:00"))
+                     at=local("2026-11-26 10:00"))
 
 
 def _facts(at) -> dict[str, str]:
@@ -56,12 +56,12 @@ def test_the_detail_shows_customer_facts_note_and_timeline(people, overdue_lead,
     assert at.text[0].value.startswith("Herr Max Mustermann")
     assert "Wants an offer by Friday." in [t.value for t in at.text]
     facts = _facts(at)
-    assert facts["Due"] == f"{_when(local, '2026-11-24 12:00')} · {fmt.traffic_light('overdue')}"
+    assert facts["Due"] == f"{_when(local, '2026-11-26 12:00')} · {fmt.traffic_light('overdue')}"
     assert facts["Escalation level"] == fmt.escalation(2)
     assert facts["Editor"] == "Anna Becker"
     assert facts["Source"] == "mobile.de"
     assert facts["Status"] == fmt.status("open")
-    assert facts["Arrived"] == _when(local, "2026-11-24 10:00")
+    assert facts["Arrived"] == _when(local, "2026-11-26 10:00")
     assert facts["First response"] == "–"
     assert _timeline_kinds(at) == ["created"]
 
@@ -86,7 +86,7 @@ def test_add_note_with_resubmission(people, overdue_lead, open_app, set_moment, 
     assert facts["Due"] == f"{due} · {fmt.traffic_light('on time')}"   # working it cleared the escalation
     assert facts["Escalation level"] == fmt.escalation(0)
     assert facts["Resubmission"] == due
-    assert facts["First response"] == _when(local, "2026-11-25 10:00")
+    assert facts["First response"] == _when(local, "2026-11-27 10:00")
     assert _timeline_kinds(at) == ["note", "created"]
     assert at.text_area(key=f"{key}note_text").value == ""          # the form is empty again
 
@@ -133,7 +133,7 @@ def test_set_resubmission_and_clear_it(people, overdue_lead, open_app, set_momen
     assert not at.exception and not at.error
     lead = lead_row(overdue_lead)
     assert lead["resubmission_at"] is None
-    assert lead["due_at"] == local("2026-11-24 12:00")
+    assert lead["due_at"] == local("2026-11-26 12:00")
     assert [kind for kind, *_ in events(overdue_lead)] == ["created", "resubmission", "resubmission"]
     assert events(overdue_lead)[2][1] == "cleared (due by arrival + stage 1)"
 
@@ -203,7 +203,7 @@ def test_complete_with_a_reason_then_reopen(people, overdue_lead, reason_ids, op
         ("completed", "Bought elsewhere: Took a Skoda from the dealer next door", people.anna.id)]
     assert [s.value for s in at.success] == ["Lead completed."]
     facts = _facts(at)
-    assert facts["Completed"] == f"{_when(local, '2026-11-25 10:00')} · Bought elsewhere"
+    assert facts["Completed"] == f"{_when(local, '2026-11-27 10:00')} · Bought elsewhere"
     assert facts["Status"] == fmt.status("completed")
     assert "Due" not in facts
     assert [b.label for b in at.main.button if b.label in ("Add note", "Complete lead", "Reopen")] == ["Reopen"]

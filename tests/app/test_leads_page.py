@@ -17,9 +17,9 @@ def three_lights(people, make_lead, add_contact, local):
                         mobile="0160 7654321")
     jonas = add_contact(first_name="Jonas", last_name="Weber")
     return {
-        "overdue": make_lead(people.anna, subject="Passat trade-in", at=local("2026-11-24 10:00"),
+        "overdue": make_lead(people.anna, subject="Passat trade-in", at=local("2026-11-26 10:00"),
                              contact_id=jonas.id, source="Phone", lead_type="trade_in"),
-        "due soon": make_lead(people.anna, subject="Tiguan financing", at=local("2026-11-25 08:15"),
+        "due soon": make_lead(people.anna, subject="Tiguan financing", at=local("2026-11-27 08:15"),
                               contact_id=erika.id, source="AutoScout24", lead_type="financing"),
         "on time": make_lead(people.anna, subject="Golf test drive"),
     }
@@ -72,9 +72,9 @@ def test_the_list_shows_the_columns_sorted_by_due_overdue_first(people, three_li
     assert [w in t for w, t in zip(["overdue", "due soon", "on time"], table["traffic_light"])] == [True] * 3
     # Due in local time (day and clock; the year's format is the page's business).
     due = table["due_at"].tolist()
-    assert due[0].startswith("24.11.") and due[0].endswith("12:00")
-    assert due[1].startswith("25.11.") and due[1].endswith("10:15")
-    assert due[2].startswith("25.11.") and due[2].endswith("12:00")
+    assert due[0].startswith("26.11.") and due[0].endswith("12:00")
+    assert due[1].startswith("27.11.") and due[1].endswith("10:15")
+    assert due[2].startswith("27.11.") and due[2].endswith("12:00")
     assert table["id"].tolist() == [three_lights["overdue"], three_lights["due soon"], three_lights["on time"]]
     assert "Page 1 · 1–3 of 3" in [c.value for c in at.main.caption]
 

@@ -13,11 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from leadcore import auth
-from leadcore.admin import absences
 from leadcore.admin import holidays as closures
 from leadcore.admin import settings
 from leadcore.admin import sources
 from leadcore.admin import users
+from tests.factories import absences_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS, PROFILE = "pages/settings.py", "pages/profile.py"
@@ -80,9 +80,9 @@ def test_other_roles_do_not_get_the_settings(by_role, open_page, role):
 
 @pytest.mark.parametrize("role, listed", [("seller", False), ("supervisor", False), ("analyst", False),
                                           ("manager", True), ("admin", True)])
-def test_the_navigation_offers_settings_to_managers_and_admins_only(by_role, open_app, role, listed):
+def test_the_navigation_offers_settings_to_managers_and_admins_only(by_role, open_app, ui, role, listed):
     at = open_app(by_role[role])
-    titles = [info.get("page_name", "") for info in at._registered_pages.values()]
+    titles = ui.page_titles(at)
     assert ("Settings" in titles) == listed
     assert "My absences" in titles
 
@@ -106,18 +106,18 @@ def test_basic_settings_flow(cur, people, open_page, ui):
 
 
 def test_working_hours_flow_moves_open_leads(cur, people, open_page, ui, make_lead, lead_row, local):
-    lead = make_lead(people.anna)                               # Wednesday 10:00, due 12:00
+    lead = make_lead(people.anna)                               # Friday 10:00, due 12:00
     at = open_page(people.frank)
     at.time_input(key="hours_0_from").set_value(time(18))
     _submit(at, ui, "Save working hours")
     assert ui.error_under(at, "hours_0_to") == "Monday: the opening time must be before the closing time."
     at.time_input(key="hours_0_from").set_value(time(8))
-    at.time_input(key="hours_2_to").set_value(time(11))        # Wednesday closes at 11:00
+    at.time_input(key="hours_4_to").set_value(time(11))        # Friday closes at 11:00
     at.checkbox(key="hours_5_open").uncheck()                  # Saturday closed
     _submit(at, ui, "Save working hours")
-    assert settings.working_hours(cur)[2] == ("08:00", "11:00")
+    assert settings.working_hours(cur)[4] == ("08:00", "11:00")
     assert settings.working_hours(cur)[5] is None
-    assert lead_row(lead)["due_at"] == local("2026-11-26 09:00")
+    assert lead_row(lead)["due_at"] == local("2026-11-30 09:00")   # Fri 10-11, Sat + Sun closed, Mon 08-09
     assert "Working hours saved; 1 open leads have a new due time." in _successes(at)
 
 
@@ -153,16 +153,16 @@ def test_escalation_flow_global_and_per_source(cur, people, open_page, ui, make_
     at.number_input(key="escalation_reminder_minutes").set_value(20)
     _submit(at, ui, "Save escalation times")
     assert settings.escalation_times(cur) == settings.EscalationTimes(60, 20, 240, 1440)
-    assert lead_row(lead)["due_at"] == local("2026-11-25 11:00")
+    assert lead_row(lead)["due_at"] == local("2026-11-27 11:00")
     phone = source_ids["Phone"]
     at.selectbox(key="escalation_source_id").set_value(phone).run()
     at.number_input(key=f"escalation_source_{phone}_stage1_minutes").set_value(30)
     _submit(at, ui, "Save override")
     assert settings.source_escalation(cur, phone) == settings.EscalationTimes(30, None, None, None)
-    assert lead_row(lead)["due_at"] == local("2026-11-25 10:30")
+    assert lead_row(lead)["due_at"] == local("2026-11-27 10:30")
     _submit(at, ui, "Remove override")
     assert settings.source_escalation(cur, phone) is None
-    assert lead_row(lead)["due_at"] == local("2026-11-25 11:00")
+    assert lead_row(lead)["due_at"] == local("2026-11-27 11:00")
 
 
 def test_sources_flow(cur, people, open_page, ui, make_lead, source_ids):
@@ -245,7 +245,7 @@ def test_absence_of_another_user_from_the_users_tab(cur, people, open_page, ui, 
     at.date_input(key=f"{key}_ends_on").set_value(date(2026, 12, 5))
     at.selectbox(key=f"{key}_deputy").set_value(people.ben.id)
     _submit(at, ui, "Add absence")
-    [absence] = absences.list_absences(cur, anna)
+    [absence] = absences_of(cur, anna)
     assert (absence.starts_on, absence.ends_on, absence.deputy_id) == (date(2026, 12, 1), date(2026, 12, 5),
                                                                       people.ben.id)
 
@@ -294,12 +294,12 @@ def test_every_signed_in_user_enters_their_own_absence(cur, people, open_page, u
     at.selectbox(key="my_absence_deputy").set_value(people.ben.id)
     at.text_input(key="my_absence_note").input("Holiday *Sylt*")
     _submit(at, ui, "Add absence")
-    [absence] = absences.list_absences(cur, people.anna.id)
+    [absence] = absences_of(cur, people.anna.id)
     assert (absence.starts_on, absence.ends_on, absence.deputy_id, absence.note) == (
         date(2026, 12, 3), date(2026, 12, 4), people.ben.id, "Holiday *Sylt*")
     assert any("03.12.2026 – 04.12.2026 · deputy: Ben Schulz · Holiday *Sylt*" == t.value for t in at.text)
     at.button(key=f"my_absence_remove_{absence.id}").click().run()
-    assert absences.list_absences(cur, people.anna.id) == []
+    assert absences_of(cur, people.anna.id) == []
 
 
 @pytest.mark.parametrize("role", ["analyst", "supervisor", "manager"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from leadcore.ui.session import _root_connection
 
@@ -17,12 +18,6 @@ def _sign_in(at, username: str, password: str):
     return button.click().run()
 
 
-def _registered_page_titles(at) -> list[str]:
-    # The navigation menu is not an element of AppTest's tree; the pages st.navigation
-    # registered in the last run are what the menu shows.
-    return sorted(info.get("page_name", "") for info in at._registered_pages.values())
-
-
 def test_the_tests_share_the_apps_cached_connection(db_path, con, people, open_app):
     """The premise of this suite: seeding and the app use one connection object per file."""
     assert _root_connection(str(db_path)) is con
@@ -31,7 +26,7 @@ def test_the_tests_share_the_apps_cached_connection(db_path, con, people, open_a
     assert at.title[0].value == "Leads"      # the app read the user seeded through `con`
 
 
-def test_the_sign_in_form_has_its_labels_and_no_navigation(people, open_app):
+def test_the_sign_in_form_has_its_labels_and_no_navigation(people, open_app, ui):
     at = open_app()
     assert not at.exception
     assert [w.label for w in at.text_input] == ["Username", "Password"]
@@ -39,7 +34,7 @@ def test_the_sign_in_form_has_its_labels_and_no_navigation(people, open_app):
     assert password_field.type == password_field.PASSWORD     # masked
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.sidebar.button                 # no "Sign out", no pages before signing in
-    assert not {"Leads", "Contacts"} & set(_registered_page_titles(at))
+    assert not {"Leads", "Contacts"} & set(ui.page_titles(at))
     assert not at.dataframe
     assert "user_id" not in at.session_state
 
@@ -58,14 +53,14 @@ def test_a_failed_sign_in_says_one_thing_and_not_which_part(people, password, op
     assert [b.label for b in at.button] == ["Sign in"]      # still the form, nothing else
 
 
-def test_signing_in_opens_the_leads_page_with_the_navigation(people, password, open_app):
+def test_signing_in_opens_the_leads_page_with_the_navigation(people, password, open_app, ui):
     at = open_app()
     _sign_in(at, "Anna", password)                  # usernames are case-insensitive
     assert not at.exception
     assert not at.error
     assert at.session_state["user_id"] == people.anna.id
     assert at.title[0].value == "Leads"
-    assert {"Leads", "Contacts"} <= set(_registered_page_titles(at))
+    assert {"Leads", "Contacts"} <= set(ui.page_titles(at))
     assert "**Anna Becker**" in [m.value for m in at.sidebar.markdown]
     assert "Seller" in [c.value for c in at.sidebar.caption]
     assert [b.label for b in at.sidebar.button] == ["Sign out"]
@@ -95,9 +90,9 @@ def test_signing_out_returns_to_the_sign_in_form(people, password, open_app):
 def test_a_deep_link_as_the_first_request_shows_the_sign_in_form(people, open_app, monkeypatch):
     import streamlit.testing.v1.app_test as app_test_module
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import AppTest
 
-    # The plain PagesManager, as a fresh server process has it (the suite's fixture replaces it).
+    # A fresh server's first request asks for /contacts, before anyone signed in: the plain
+    # PagesManager runs the page file alone (the suite's fixture replaces it, see conftest).
     monkeypatch.setattr(app_test_module, "PagesManager", PagesManager)
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=30)
     at.switch_page("pages/contacts.py").run()

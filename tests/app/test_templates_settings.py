@@ -194,12 +194,12 @@ def test_write_message_from_the_lead_detail(people, make_lead, open_app, cur, se
     set_moment(at, f"{key}_resub", tomorrow, None)
     _click(at, "Send message")
     assert "Resubmission time is required when a date is set." in [e.value for e in at.error]
-    set_moment(at, f"{key}_resub", tomorrow, local("2026-11-26 09:00").time())
+    set_moment(at, f"{key}_resub", tomorrow, local("2026-11-28 09:00").time())
     _click(at, "Send message")
     assert any(s.value.startswith("Message to max.mustermann@example.de queued") for s in at.success)
     assert cur.execute("SELECT kind, lead_id FROM outbox").fetchall() == [("message", lead_id)]
     assert cur.execute("SELECT resubmission_at FROM leads WHERE id = ?", [lead_id]).fetchall()[0][0] \
-        == local("2026-11-26 09:00")
+        == local("2026-11-28 09:00")
 
 
 def test_no_message_form_without_an_e_mail_address(people, make_lead, add_contact, open_app):

@@ -1,9 +1,10 @@
 """Browser tests: one real `streamlit run app.py` per session on a seeded temp DuckDB, driven by
 Playwright with the system Chromium (RECIPES.md, "Browser tests with Chromium").
 
-The clock is pinned to Wednesday 2026-11-25 10:00 Europe/Berlin: a lead created without a
-resubmission is due at 12:00 ("on time"); one resubmitted for 10:20 is reminded at 09:50
-("due soon"). The browser runs as a German desk would (de-DE, Europe/Berlin, 1400x900).
+The clock is pinned to tests/factories.py's now, the same in every test layer: Friday
+2026-11-27 10:00 Europe/Berlin. A lead created without a resubmission is due at 12:00 ("on
+time"); one resubmitted for 10:20 is reminded at 09:50 ("due soon"). Seeding goes through the
+factories too. The browser runs as a German desk would (de-DE, Europe/Berlin, 1400x900).
 Screenshots of the journeys, and of every failure, go to test-artifacts/e2e/.
 
 Test modules do not import from this file; every helper is a fixture.
@@ -27,10 +28,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests import factories
+from tests.factories import PINNED_NOW
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"     # git-ignored; emptied at the start of a session
-PINNED_NOW = "2026-11-25T10:00:00+01:00"
-PASSWORD = "demo1234"
+PASSWORD = "demo1234"        # the demo accounts' password (test_dashboard), so one sign-in serves both
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-quic"]
@@ -45,7 +48,7 @@ SEEDED_CONTACTS = {
     "invalid": ("Herr", "Paul", "Neumann", "paul.neumann@example.de", "0173 4567890"),
     "escalated": ("Frau", "Greta", "Lindner", "greta.lindner@example.de", "0174 5678901"),
 }
-# Anna's lead of Greta Lindner arrived the day before the pinned now (Tue 24.11. 09:00): due
+# Anna's lead of Greta Lindner arrived the day before the pinned now (Thu 26.11. 09:00): due
 # 11:00, escalated to her supervisor Clara at 15:00 — the server's first sweep tells Clara.
 ESCALATED_SUBJECT = "Angebot Skoda Octavia Combi"
 
@@ -76,35 +79,27 @@ class Server:
 
 
 def _seed(path: Path) -> dict[str, int]:
-    """Users and contacts through leadcore's own services. Runs in a child process (see
-    `_seeded_database`), so no connection of this test process can hold DuckDB's file lock."""
+    """Users, contacts and one overdue lead through tests/factories.py (so through leadcore's
+    services). Runs in a child process (see `_seeded_database`), so no connection of this test
+    process can hold DuckDB's file lock."""
     from leadcore import db
-    from leadcore.contacts import service as contacts
-    from leadcore.leads import service as leads
-    from leadcore.admin import sources
-    from leadcore import auth
-    from leadcore.admin import users
 
     now = datetime.fromisoformat(PINNED_NOW)
     con = db.connect(path)
     cur = con.cursor()
     try:
-        clara = users.add_user(cur, now, "clara", "Clara Vogt", "clara@autohaus.example",
-                               "supervisor", PASSWORD, location="Berlin")
-        users.add_user(cur, now, "seller", "Anna Becker", "anna@autohaus.example", "seller",
-                       PASSWORD, location="Berlin", superiors=[clara.id])
-        users.add_user(cur, now, "dirk", "Dirk Hahn", "dirk@autohaus.example", "manager",
-                       PASSWORD, location="Berlin")
+        clara = factories.add_user(cur, "clara", "Clara Vogt", "supervisor", now=now, password=PASSWORD)
+        anna = factories.add_user(cur, "seller", "Anna Becker", "seller", superiors=[clara.id], now=now,
+                                  password=PASSWORD, email="anna@autohaus.example")
+        factories.add_user(cur, "dirk", "Dirk Hahn", "manager", now=now, password=PASSWORD)
         ids = {}
         for role, (salutation, first, last, email, phone) in SEEDED_CONTACTS.items():
-            ids[role] = contacts.create_contact(cur, now, contacts.ContactInput(
-                salutation=salutation, first_name=first, last_name=last, email=email, phone=phone,
-                street="Hauptstraße 1", postal_code="10115", city="Berlin")).id
-        anna = auth.authenticate(cur, "seller", PASSWORD)
+            ids[role] = factories.make_contact(
+                cur, now, salutation=salutation, first_name=first, last_name=last, email=email, phone=phone,
+                street="Hauptstraße 1", postal_code="10115", city="Berlin").id
         yesterday = now - timedelta(days=1, hours=1)
-        ids["escalated_lead"] = leads.create_lead(cur, anna, yesterday, leads.LeadInput(
-            contact_id=ids["escalated"], source_id=sources.list_sources(cur)[0].id,
-            lead_type="new_car", subject=ESCALATED_SUBJECT, editor_id=anna.id))
+        ids["escalated_lead"] = factories.make_lead(cur, anna, contact_id=ids["escalated"], now=yesterday,
+                                                    source="mobile.de", subject=ESCALATED_SUBJECT)
         return ids
     finally:
         cur.close()

@@ -2,7 +2,7 @@
 entry points (SPEC section 3), see them with their traffic lights, complete one (section 5).
 
 Every test signs in on its own session and works on its own contact and subjects, so the tests
-run alone or in any order. The clock is pinned (conftest.py): Wednesday 25.11.2026 10:00.
+run alone or in any order. The clock is pinned (tests/factories.py): Friday 27.11.2026 10:00.
 """
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def test_a_lead_from_a_contact_row_without_resubmission_is_on_time(desk):
 
     row = lead_row(desk, subject)
     assert cell(desk, row, "Customer") == "Sophie Krüger"
-    assert cell(desk, row, "Due") == "25.11.2026 12:00"           # arrival 10:00 + stage 1 (2 h)
+    assert cell(desk, row, "Due") == "27.11.2026 12:00"           # arrival 10:00 + stage 1 (2 h)
     assert cell(desk, row, "Traffic light").endswith("on time")
     desk.shot("leads-list-on-time")
 
@@ -190,7 +190,7 @@ def test_a_lead_from_the_leads_page_is_due_soon_and_listed_with_the_other(desk, 
     expect(desk.page.get_by_test_id("stAlertContentInfo")).to_contain_text(PICK_BANNER)
     desk.shot("pick-mode")
     form = start_lead_from_row(desk, contact_id, name)
-    set_resubmission(form, "25.11.2026", "10:20")        # 20 min ahead: inside the 30-min reminder
+    set_resubmission(form, "27.11.2026", "10:20")        # 20 min ahead: inside the 30-min reminder
     due_soon = "Call back about financing Tiguan (picker)"
     form.get_by_label("Subject").fill(due_soon)
     desk.shot("lead-form-with-resubmission")
@@ -199,7 +199,7 @@ def test_a_lead_from_the_leads_page_is_due_soon_and_listed_with_the_other(desk, 
     search_leads(desk, "Musterfrau")
     expect(lead_table(desk).locator("tbody tr")).to_have_count(2)
     soon_row, on_time_row = lead_row(desk, due_soon), lead_row(desk, on_time)
-    assert cell(desk, soon_row, "Due") == "25.11.2026 10:20"
+    assert cell(desk, soon_row, "Due") == "27.11.2026 10:20"
     assert cell(desk, soon_row, "Traffic light").endswith("due soon")
     assert cell(desk, on_time_row, "Traffic light").endswith("on time")
     # Sorted by due: the lead due first comes first.

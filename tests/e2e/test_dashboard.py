@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PINNED_NOW, REPO, Server, streamlit_server
+from tests.e2e.conftest import REPO, Server, streamlit_server
+from tests.factories import PINNED_NOW
 
 DEMO_LEADS = 3_000
 CHARTS = ("open", "escalated", "new", "response", "completions", "workload")

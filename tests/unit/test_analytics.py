@@ -20,11 +20,11 @@ from leadcore.rules import sql as working_calendar
 from leadcore.analytics.dashboard import DashboardFilter
 from leadcore.errors import PermissionDenied
 from leadcore.leads.listing import LeadFilter
+from tests.factories import NOW
 
 UTC = timezone.utc
 US = timedelta(microseconds=1)
-BERLIN = ZoneInfo("Europe/Berlin")
-TODAY = date(2026, 11, 27)                      # the unit fixtures' now: Friday 10:00 Berlin
+TODAY = NOW.date()                              # Friday 27.11.2026
 MONTH = DashboardFilter(date(2026, 10, 29), TODAY)
 
 

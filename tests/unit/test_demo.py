@@ -1,7 +1,6 @@
 """Demo data (leadcore.demo): counts, due times equal to duetime's, the traffic-light mix,
 working demo accounts, refusal on a filled database, and ids that continue afterwards."""
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from email_validator import validate_email
@@ -17,9 +16,8 @@ from leadcore.admin import settings
 from leadcore.admin import users
 from leadcore.errors import Conflict
 from leadcore.leads.listing import LeadFilter
+from tests.factories import NOW
 
-BERLIN = ZoneInfo("Europe/Berlin")
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)    # a Friday morning
 N = 2_000
 
 

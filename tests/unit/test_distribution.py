@@ -10,11 +10,11 @@ import pytest
 
 from leadcore import db
 from leadcore.admin import absences
-from leadcore.leads import distribution
 from leadcore.admin import settings
 from leadcore.admin import basic
 from leadcore.admin import users
 from leadcore.intake import intake_many
+from tests.factories import choose_editor
 
 MOBILE = "mobile.de"
 
@@ -56,7 +56,7 @@ def editors(cur, lead_ids) -> list[int]:
 
 def test_round_robin_goes_in_turn_and_says_so(cur, now, seller, seller2, assign):
     source_id = assign(MOBILE, seller, seller2)
-    chosen = [distribution.choose_editor(cur, now, source_id) for _ in range(4)]
+    chosen = [choose_editor(cur, now, source_id) for _ in range(4)]
     assert [a.user_id for a in chosen] == [seller.id, seller2.id, seller.id, seller2.id]
     assert chosen[0].how == "assigned by round robin to Anna Becker"
 
@@ -64,7 +64,7 @@ def test_round_robin_goes_in_turn_and_says_so(cur, now, seller, seller2, assign)
 def test_the_previous_editor_of_the_contact_gets_the_new_lead(cur, now, seller, seller2, assign, contact, make_lead):
     source_id = assign(MOBILE, seller, seller2)
     make_lead(seller2)                                       # Max Mustermann's last lead: Ben's
-    chosen = distribution.choose_editor(cur, now, source_id, contact.id)
+    chosen = choose_editor(cur, now, source_id, contact.id)
     assert chosen.user_id == seller2.id
     assert chosen.how == "assigned to the previous editor of the contact, Ben Schulz"
 
@@ -73,7 +73,7 @@ def test_no_previous_editor_when_the_setting_is_off(cur, now, seller, seller2, m
     source_id = assign(MOBILE, seller, seller2)
     make_lead(seller2)
     basic.update_basic_settings(cur, manager, now, settings.BasicSettings(distribute_to_previous_editor=False))
-    assert distribution.choose_editor(cur, now, source_id, contact.id).user_id == seller.id
+    assert choose_editor(cur, now, source_id, contact.id).user_id == seller.id
 
 
 def test_an_absent_or_inactive_previous_editor_is_passed_by(cur, now, seller, seller2, carl, manager, assign,
@@ -81,39 +81,39 @@ def test_an_absent_or_inactive_previous_editor_is_passed_by(cur, now, seller, se
     source_id = assign(MOBILE, seller, carl)
     make_lead(seller2)
     absences.add_absence(cur, manager, now, seller2.id, now.date(), now.date() + timedelta(days=2))
-    assert distribution.choose_editor(cur, now, source_id, contact.id).how.startswith("assigned by round robin")
+    assert choose_editor(cur, now, source_id, contact.id).how.startswith("assigned by round robin")
     make_lead(carl)
     users.set_active(cur, manager, now, carl.id, False)
-    assert distribution.choose_editor(cur, now, source_id, contact.id).user_id == seller.id
+    assert choose_editor(cur, now, source_id, contact.id).user_id == seller.id
 
 
 def test_absent_and_inactive_users_are_skipped_in_turn(cur, now, seller, seller2, carl, manager, assign):
     source_id = assign(MOBILE, seller, seller2, carl)
     absences.add_absence(cur, manager, now, seller2.id, now.date(), now.date())
     users.set_active(cur, manager, now, carl.id, False)
-    assert {distribution.choose_editor(cur, now, source_id).user_id for _ in range(3)} == {seller.id}
+    assert {choose_editor(cur, now, source_id).user_id for _ in range(3)} == {seller.id}
     tomorrow = now + timedelta(days=1)                      # Ben is back; Carl stays inactive
-    assert [distribution.choose_editor(cur, tomorrow, source_id).user_id for _ in range(2)] == [seller2.id, seller.id]
+    assert [choose_editor(cur, tomorrow, source_id).user_id for _ in range(2)] == [seller2.id, seller.id]
 
 
 def test_without_present_users_the_superiors_of_the_assigned_users(cur, now, seller, supervisor, manager, assign):
     source_id = assign(MOBILE, seller)
     absences.add_absence(cur, manager, now, seller.id, now.date(), now.date())
-    chosen = distribution.choose_editor(cur, now, source_id)
+    chosen = choose_editor(cur, now, source_id)
     assert chosen.user_id == supervisor.id
     assert chosen.how == ("assigned to the supervisor Clara Vogt: no user assigned to the source is present")
 
 
 def test_without_assigned_users_every_active_supervisor_then_anyone(cur, now, supervisor, manager, source_ids):
     source_id = source_ids["Phone"]
-    assert distribution.choose_editor(cur, now, source_id).user_id == supervisor.id
+    assert choose_editor(cur, now, source_id).user_id == supervisor.id
     users.set_active(cur, manager, now, supervisor.id, False)
-    last_resort = distribution.choose_editor(cur, now, source_id)
+    last_resort = choose_editor(cur, now, source_id)
     assert last_resort.user_id == manager.id and "no supervisor is present" in last_resort.how
 
 
 def test_nobody_at_all_means_no_assignment(cur, now, source_ids):
-    assert distribution.choose_editor(cur, now, source_ids["Phone"]) is None
+    assert choose_editor(cur, now, source_ids["Phone"]) is None
 
 
 def test_round_robin_is_fair_over_a_thousand_intakes(cur, now, seller, seller2, carl, assign, no_mail):
@@ -127,12 +127,12 @@ def test_round_robin_is_fair_over_a_thousand_intakes(cur, now, seller, seller2, 
 
 def test_the_pointer_survives_a_new_connection(db_path, con, cur, now, seller, seller2, carl, assign):
     source_id = assign(MOBILE, seller, seller2, carl)
-    assert distribution.choose_editor(cur, now, source_id).user_id == seller.id
+    assert choose_editor(cur, now, source_id).user_id == seller.id
     cur.close()
     con.close()
     again = db.connect(db_path)
     try:
-        assert distribution.choose_editor(again.cursor(), now, source_id).user_id == seller2.id
+        assert choose_editor(again.cursor(), now, source_id).user_id == seller2.id
     finally:
         again.close()
 

@@ -11,8 +11,8 @@ from leadcore.rules.duetime import (
     DEFAULT_SETTINGS, DUE_SOON, ON_TIME, OVERDUE, add_working_time, due_times,
     escalation_level, is_working_time, next_working_start, traffic_light, working_time_between,
 )
+from tests.factories import BERLIN
 
-BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc
 US = timedelta(microseconds=1)
 D = DEFAULT_SETTINGS

@@ -45,14 +45,6 @@ def team(cur, seller, seller2, source_ids):
     return seller, seller2
 
 
-@pytest.fixture
-def lead_of(cur):
-    def row(lead_id: int) -> dict:
-        result = cur.execute("SELECT * FROM leads WHERE id = ?", [lead_id])
-        return dict(zip([d[0] for d in result.description], result.fetchall()[0]))
-    return row
-
-
 def events_of(cur, lead_id: int) -> list[tuple[str, str]]:
     return cur.execute("SELECT kind, detail FROM lead_events WHERE lead_id = ? ORDER BY id", [lead_id]).fetchall()
 
@@ -96,25 +88,25 @@ def test_a_file_over_the_size_limit_is_rejected(cur, now, monkeypatch, count):
     assert count("leads") == 0 and count("intake_log") == 1
 
 
-def test_the_request_date_is_the_arrival_and_starts_the_stage_1_clock(cur, now, team, lead_of, berlin):
+def test_the_request_date_is_the_arrival_and_starts_the_stage_1_clock(cur, now, team, lead_row, berlin):
     result = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
-    lead = lead_of(result.lead_id)
+    lead = lead_row(result.lead_id)
     assert lead["arrived_at"] == berlin("2026-11-27 08:30")
     assert (lead["due_at"], lead["reminder_at"], lead["stage2_at"]) == (
         berlin("2026-11-27 10:30"), berlin("2026-11-27 10:00"), berlin("2026-11-27 14:30"))
     # Friday 16:45 plus two working hours: Saturday 10:15 (Saturday opens 09:00).
     late = intake_file(cur, now, "late.xml", adf(email="late@example.de", requestdate="2026-11-26T16:45:00+01:00"))
-    assert lead_of(late.lead_id)["due_at"] == berlin("2026-11-27 08:45")
+    assert lead_row(late.lead_id)["due_at"] == berlin("2026-11-27 08:45")
 
 
-def test_a_request_date_in_the_future_counts_as_now(cur, now, team, lead_of):
+def test_a_request_date_in_the_future_counts_as_now(cur, now, team, lead_row):
     result = intake_file(cur, now, "future.xml", adf(email="f@example.de", requestdate="2027-01-01T10:00:00+01:00"))
-    assert lead_of(result.lead_id)["arrived_at"] == now
+    assert lead_row(result.lead_id)["arrived_at"] == now
 
 
-def test_a_created_lead_has_its_vehicle_events_and_log_row(cur, now, team, lead_of):
+def test_a_created_lead_has_its_vehicle_events_and_log_row(cur, now, team, lead_row):
     result = intake_file(cur, now, "adf_extra_elements.xml", corpus("adf_extra_elements.xml"))
-    lead = lead_of(result.lead_id)
+    lead = lead_row(result.lead_id)
     assert (lead["lead_type"], lead["subject"], lead["status"]) == ("new_car", "Test drive: 2026 Skoda Octavia Combi", "open")
     assert (lead["vehicle_make"], lead["vehicle_model"], lead["vehicle_vin"], lead["vehicle_vin_valid"]) == (
         "Skoda", "Octavia Combi", "TMBJJ7NE5J01234I5", False)      # an invalid VIN is kept and flagged
@@ -183,14 +175,14 @@ def test_a_customer_writing_twice_in_one_batch_gets_one_contact(cur, now, team, 
 
 # --- resends and duplicates -------------------------------------------------------------------
 
-def test_the_same_external_id_adds_an_event_to_the_first_lead(cur, now, team, count, lead_of):
+def test_the_same_external_id_adds_an_event_to_the_first_lead(cur, now, team, count, lead_row):
     first = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
     again = intake_file(cur, now + timedelta(hours=1), "resend_same_id.xml", corpus("resend_same_id.xml"))
     assert (again.outcome, again.lead_id) == ("merged", first.lead_id)
     assert count("leads") == 1
     assert events_of(cur, first.lead_id)[-1] == (
         "intake", "resent: the same request was taken in before (resend_same_id.xml)")
-    assert lead_of(first.lead_id)["last_activity_at"] == now + timedelta(hours=1)
+    assert lead_row(first.lead_id)["last_activity_at"] == now + timedelta(hours=1)
 
 
 def test_the_same_email_message_uploaded_twice_is_a_resend(cur, now, team, count):

@@ -13,6 +13,7 @@ from leadcore.admin import absences
 from leadcore.admin import users
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 from leadcore.admin.users import UserInput
+from tests.factories import absences_of
 
 TODAY = date(2026, 11, 27)   # the fixtures' `now`, a Friday
 
@@ -233,7 +234,7 @@ def test_everyone_enters_their_own_absence_with_a_deputy(cur, now, seller, selle
                                    seller2.id, "  Holiday ")
     assert (absence.user_id, absence.starts_on, absence.ends_on, absence.deputy_id, absence.note) == (
         seller.id, TODAY, TODAY + timedelta(days=4), seller2.id, "Holiday")
-    assert absences.list_absences(cur, seller.id) == [absence]
+    assert absences_of(cur, seller.id) == [absence]
     # An analyst is away now and then too (without deputy: they work no leads).
     absences.add_absence(cur, analyst, now, analyst.id, TODAY, TODAY)
     row = cur.execute("SELECT user_id, starts_on, ends_on, deputy_id, note FROM absences WHERE id = ?",
@@ -248,7 +249,7 @@ def test_a_seller_enters_no_absence_for_someone_else_a_manager_does(cur, now, se
     with pytest.raises(PermissionDenied):
         absences.remove_absence(cur, seller, now, absence.id)
     absences.remove_absence(cur, seller2, now, absence.id)
-    assert absences.list_absences(cur) == []
+    assert absences_of(cur) == []
 
 
 @pytest.mark.parametrize("offsets, field, message", [
@@ -310,8 +311,8 @@ def test_the_absence_table_shows_current_and_coming_ones_with_names(cur, now, se
                 [seller.id, date(2026, 1, 5), date(2026, 1, 9)])   # long over
     rows = absences.absence_table(cur, now, seller.id)
     assert rows[["user_name", "deputy"]].values.tolist() == [["Anna Becker", "Ben Schulz"]]
-    assert len(absences.list_absences(cur, seller.id)) == 2
-    assert len(absences.list_absences(cur, seller.id, from_day=TODAY)) == 1
+    assert len(absences_of(cur, seller.id)) == 2
+    assert len(absences_of(cur, seller.id, from_day=TODAY)) == 1
 
 
 def test_a_sellers_phone_is_checked_normalised_and_shown_in_the_autoresponder(cur, now, admin, seller):

@@ -34,9 +34,9 @@ def ben_lead(make_lead, seller2) -> int:
 
 
 @pytest.fixture
-def events(cur):
-    return lambda lead_id: cur.execute(
-        "SELECT count(*) FROM lead_events WHERE lead_id = ?", [lead_id]).fetchall()[0][0]
+def events(count):
+    """How many events the lead has."""
+    return lambda lead_id: count("lead_events", "lead_id = ?", [lead_id])
 
 
 def _listed(cur, user, now, **filters) -> set[int]:

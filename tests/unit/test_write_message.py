@@ -29,19 +29,6 @@ def outbox_rows(cur):
         " FROM outbox ORDER BY id").fetchall()
 
 
-@pytest.fixture
-def lead_row(cur):
-    def row(lead_id: int) -> tuple:
-        return cur.execute("SELECT * FROM leads WHERE id = ?", [lead_id]).fetchall()[0]
-    return row
-
-
-@pytest.fixture
-def events(cur):
-    return lambda lead_id: cur.execute(
-        "SELECT kind, detail, user_id FROM lead_events WHERE lead_id = ? ORDER BY id", [lead_id]).fetchall()
-
-
 def _errors(call) -> dict[str, str]:
     with pytest.raises(ValidationErrors) as caught:
         call()
