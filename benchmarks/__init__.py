@@ -1,0 +1,1 @@
+"""Benchmarks run from outside the leadcore package (``python -m benchmarks.load``)."""
