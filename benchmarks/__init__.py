@@ -1,1 +1,2 @@
-"""leadcore's benchmarks (not tests): `python -m benchmarks` or `python -m leadcore bench`."""
+"""leadcore's benchmarks (not tests): `python -m leadcore bench` (reads, writes, pages, intake) and
+`python -m leadcore bench --load` (signed-in sessions over Streamlit's websocket, benchmarks/load.py)."""

@@ -137,9 +137,16 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     # The benchmarks live beside the product (benchmarks/), not in it: loaded only when asked for.
-    from benchmarks import run
+    from benchmarks import common, load, run
 
-    run.run(sizes=tuple(args.sizes), fresh=args.fresh)
+    if args.load is None:
+        run.run(sizes=tuple(args.sizes), fresh=args.fresh)
+        return
+    # The load runs against the largest benchmark database (built once under data/bench/).
+    database = common.database_for(max(args.sizes), fresh=args.fresh)
+    status = load.main(["--db", str(database), *args.load])
+    if status:
+        raise LeadcoreError(f"The load benchmark stopped with status {status}.")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -183,6 +190,9 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure list queries, lead creation and page runs")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     bench.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")
+    bench.add_argument("--load", nargs=argparse.REMAINDER, metavar="ARG",
+                       help="signed-in sessions over the websocket instead (benchmarks/load.py's "
+                            "options follow, e.g. --pages leads dashboard --sessions 1 5 10)")
     bench.set_defaults(func=cmd_bench)
     return p
 
