@@ -32,7 +32,7 @@ log = logging.getLogger("leadcore.ui")
 def unexpected(error: BaseException) -> str:
     """Log the error with its trace under a fresh reference; the sentence a person sees."""
     reference = secrets.token_hex(4)
-    log.error("Unexpected error, reference %s", reference, exc_info=error)
+    log.log(logging.ERROR, "Unexpected error, reference %s", reference, exc_info=error)
     return _("Nothing was saved. Something unexpected went wrong; the reference {ref} helps your "
              "admin find it in the server log.").format(ref=reference)
 
