@@ -54,15 +54,15 @@ def bulk_actions(lead_ids: list[int], on_done: Callable[[], None]) -> None:
                 field_error(errors, "editor")
 
                 def run() -> leads.BulkResult:
-                    return leads.bulk_change_editor(session.cursor(), session.acting_user(), session.now(), lead_ids,
-                                                    st.session_state.get("bulk_editor") or -1)
+                    return leads.bulk_change_editor(session.cursor(), session.acting_user(), session.now(),
+                                                    lead_ids, st.session_state.get("bulk_editor") or -1)
             elif action == "resubmission":
                 date_time_inputs("bulk_resubmission", _("Resubmission date"), _("Resubmission time"))
                 field_error(errors, "resubmission")
 
                 def run() -> leads.BulkResult:
-                    return leads.bulk_set_resubmission(session.cursor(), session.acting_user(), session.now(), lead_ids,
-                                                       local_moment("bulk_resubmission", tz))
+                    return leads.bulk_set_resubmission(session.cursor(), session.acting_user(), session.now(),
+                                                       lead_ids, local_moment("bulk_resubmission", tz))
             else:
                 choices = {r.id: r.label for r in reasons.list_reasons(cur)}
                 st.selectbox(_("Completion reason"), list(choices), format_func=choices.get, index=None,
@@ -70,8 +70,8 @@ def bulk_actions(lead_ids: list[int], on_done: Callable[[], None]) -> None:
                 field_error(errors, "reason")
 
                 def run() -> leads.BulkResult:
-                    return leads.bulk_complete(session.cursor(), session.acting_user(), session.now(), lead_ids,
-                                               st.session_state.get("bulk_reason"))
+                    return leads.bulk_complete(session.cursor(), session.acting_user(), session.now(),
+                                               lead_ids, st.session_state.get("bulk_reason"))
             st.form_submit_button(_("Apply to {n} leads").format(n=len(lead_ids)), type="primary",
                                   on_click=_run, args=(run, on_done))
         actions.outcome(SCOPE, _FIELDS)

@@ -53,7 +53,8 @@ def test_an_unexpected_failure_reads_as_a_sentence_with_a_reference(browser, fai
 
 def test_a_markdown_name_shows_as_typed_in_the_sidebar(page, desk):
     fetched = []
-    page.on("request", lambda request: fetched.append(request.url) if "example.invalid" in request.url else None)
+    page.on("request", lambda request: fetched.append(request.url)
+            if "example.invalid" in request.url else None)
     desk.open()
     desk.sign_in("mallory")
     expect(page.get_by_role("heading", name="Leads")).to_be_visible()
@@ -61,6 +62,6 @@ def test_a_markdown_name_shows_as_typed_in_the_sidebar(page, desk):
     name = sidebar.get_by_test_id("stMarkdown").first
     expect(name).to_be_visible()
     assert name.inner_text().replace("\u2060", "").strip() == MARKDOWN_NAME    # as typed
-    assert name.locator("img, a, b, strong strong").count() == 0              # no image, link or bold of its own
+    assert name.locator("img, a, b, strong strong").count() == 0      # no image, link or own bold
     desk.shot("sidebar")
     assert fetched == []

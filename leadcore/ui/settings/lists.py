@@ -185,7 +185,8 @@ def _add_reason() -> None:
     actions.run("reason_add", lambda: reasons.add_reason(
         session.cursor(), session.require_user(), session.now(), state.get("reason_add_label") or "",
         state.get("reason_add_outcome") or ""),
-        lambda r: _("Completion reason {label} added.").format(label=fmt.md_escape(r.label)), forget=["reason_add_label"])
+        lambda r: _("Completion reason {label} added.").format(label=fmt.md_escape(r.label)),
+        forget=["reason_add_label"])
 
 
 def _edit_reason(every: dict[int, reasons.CompletionReason]) -> None:

@@ -66,9 +66,10 @@ def templates_tab() -> None:
     prefix = _prefix(source_id)
     template = mail_templates.template_for(cur, source_id)
     if source_id is not None and source_id not in own and not st.session_state.get(f"{prefix}_editing"):
-        st.info(_("Mails about leads of {source} use the default template.").format(source=fmt.md_escape(names[choice])),
+        source = fmt.md_escape(names[choice])
+        st.info(_("Mails about leads of {source} use the default template.").format(source=source),
                 icon=":material/info:")
-        st.button(_("Create an own template for {source}").format(source=fmt.md_escape(names[choice])),
+        st.button(_("Create an own template for {source}").format(source=source),
                   key=f"{prefix}_create", on_click=_start_own, args=(source_id, template))
         actions.outcome(prefix)
     else:
