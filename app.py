@@ -5,6 +5,7 @@ from leadcore import auth
 from leadcore.leads import notifications
 from leadcore import roles
 from leadcore.i18n import _
+from leadcore.ui import actions
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 
@@ -35,13 +36,25 @@ def sign_in_form() -> None:
             username = st.text_input(_("Username"), key="sign_in_username")
             password = st.text_input(_("Password"), type="password", key="sign_in_password")
             if st.form_submit_button(_("Sign in"), type="primary", width="stretch"):
-                user = auth.authenticate(session.cursor(), username, password)
-                if user is None:
-                    st.error(_("Sign-in failed: the username or the password is wrong."),
-                             icon=":material/lock:")
-                else:
-                    session.sign_in(user)
-                    st.rerun()
+                with actions.page_errors():
+                    _sign_in(username, password)
+
+
+def _sign_in(username: str, password: str) -> None:
+    try:
+        user = auth.sign_in(session.cursor(), session.now(), username, password, session.client_id())
+    except auth.SignInThrottled as refused:
+        if refused.until is None:
+            st.error(refused.message, icon=":material/lock:")
+        else:
+            st.error(_("Too many failed sign-ins. Try again after {time}.").format(
+                time=fmt.when(refused.until, session.timezone(), "HH:mm:ss")), icon=":material/timer:")
+        return
+    if user is None:
+        st.error(_("Sign-in failed: the username or the password is wrong."), icon=":material/lock:")
+        return
+    session.sign_in(user)
+    st.rerun()
 
 
 user = session.current_user()
@@ -50,8 +63,10 @@ if user is None:
     st.navigation([st.Page(sign_in_form, title=_("Sign in"), url_path="sign-in")], position="hidden").run()
     st.stop()
 
-session.start_background_jobs()
-unread = notifications.unread_count(session.cursor(), user)
+unread = 0
+with actions.page_errors():      # a failing sweep or count must not keep anyone from the pages
+    session.start_background_jobs()
+    unread = notifications.unread_count(session.cursor(), user)
 # The count in the title is the sidebar's badge; url_path keeps the page's address stable.
 PAGES["notifications"] = (
     st.Page("pages/notifications.py", title=_("Notifications") + (f" ({unread})" if unread else ""),
@@ -60,7 +75,7 @@ PAGES["notifications"] = (
 allowed = [page for page, needs in PAGES.values() if needs is None or roles.can(user, needs)]
 navigation = st.navigation(allowed)
 with st.sidebar:
-    st.markdown(f"**{user.full_name}**")
+    st.markdown(f"**{fmt.md_escape(user.full_name)}**")     # a name is data, never Markdown
     st.caption(_(roles.ROLE_LABELS[user.role]))
     if st.button(_("Sign out"), icon=":material/logout:", key="sign_out"):
         session.sign_out()
@@ -69,4 +84,5 @@ with st.sidebar:
         # Which file this server serves: admins only (a path tells an outsider about the server).
         st.caption(_("Database: {path}").format(path=fmt.md_escape(session.database_file())))
 session.follow_redirect()
-navigation.run()
+with actions.page_errors():      # a page that fails says so in a sentence, never with a trace
+    navigation.run()

@@ -30,6 +30,11 @@ def show_leads_of(contact_id: int) -> None:
     st.session_state["contact_leads_of"] = contact_id
 
 
+def show_saved(contact: contacts.Contact) -> None:
+    """After a save the search finds the contact (this page owns "contact_search")."""
+    st.session_state["contact_search"] = contact.last_name or contact.company
+
+
 title, new_button = st.columns([4, 1], vertical_alignment="bottom")
 title.title(_("Contacts"))
 if user.can_write:
@@ -39,7 +44,7 @@ if picking:
     st.info(_("Choose the contact for the new lead: use “New lead” in its row, "
               "or create the contact first with “New contact”."), icon=":material/person_search:")
 session.show_flash()
-contact_form()
+contact_form(on_saved=show_saved)
 lead_form()
 
 

@@ -21,6 +21,11 @@ def close_lead() -> None:
     st.query_params.pop("lead", None)
 
 
+def fresh_table() -> None:
+    """A new table key: the old selection is dropped (this page owns "lead_table_view")."""
+    st.session_state["lead_table_view"] = st.session_state.get("lead_table_view", 0) + 1
+
+
 open_lead = st.query_params.get("lead")
 if open_lead and open_lead.isdigit():
     session.show_flash()
@@ -104,9 +109,9 @@ else:
     )
     selected = event.selection.rows if event else []
     if bulk:
-        bulk_actions([int(page.rows.iloc[i]["id"]) for i in selected])
+        bulk_actions([int(page.rows.iloc[i]["id"]) for i in selected], on_done=fresh_table)
     elif selected:
-        st.session_state["lead_table_view"] += 1
+        fresh_table()
         st.query_params["lead"] = str(int(page.rows.iloc[selected[0]]["id"]))
         st.rerun()
     else:

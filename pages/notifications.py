@@ -3,21 +3,25 @@ import streamlit as st
 
 from leadcore.leads import notifications
 from leadcore.i18n import _, ngettext
+from leadcore.ui import actions
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 
 cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
+SCOPE = "notifications"
 
 
-def open_lead(notification_id: int, lead_id: int) -> None:
-    notifications.mark_read(session.cursor(), user, session.now(), [notification_id])
-    session.redirect("pages/leads.py", {"lead": str(lead_id)})
+def open_lead(notification_id: int) -> None:
+    actions.run(SCOPE, lambda: notifications.open_notification(
+        session.cursor(), session.acting_user(), session.now(), notification_id), None,
+        then=lambda lead_id: session.redirect("pages/leads.py", {"lead": str(lead_id)}))
 
 
 def mark_read(notification_ids: list[int] | None) -> None:
-    count = notifications.mark_read(session.cursor(), user, session.now(), notification_ids)
-    session.flash(ngettext("{n} notification marked as read.", "{n} notifications marked as read.",
-                           count).format(n=count))
+    actions.run(SCOPE, lambda: notifications.mark_read(
+        session.cursor(), session.acting_user(), session.now(), notification_ids), None,
+        then=lambda count: session.flash(ngettext(
+            "{n} notification marked as read.", "{n} notifications marked as read.", count).format(n=count)))
 
 
 title, all_read = st.columns([4, 1], vertical_alignment="bottom")
@@ -25,8 +29,9 @@ title.title(_("Notifications"))
 all_read.button(_("Mark all as read"), icon=":material/done_all:", key="mark_all_read",
                 on_click=mark_read, args=(None,), width="stretch")
 session.show_flash()
+actions.outcome(SCOPE)
 unread_only = st.toggle(_("Unread only"), value=True, key="notifications_unread_only")
-rows = notifications.list_notifications(cur, user, unread_only=unread_only)
+rows = notifications.list_notifications(cur, user, unread_only=unread_only, now=now)
 names = session.user_names()
 
 if rows.empty:
@@ -39,11 +44,15 @@ for _index, row in rows.iterrows():
         stage = _(notifications.STAGE_LABELS[row["stage"]])
         cols[0].markdown(f"{'**' if unread else ''}{stage}{'**' if unread else ''}  \n"
                          f":gray[{_('since')} {fmt.when(row['created_at'], tz)}]")
-        editor = names.get(int(row["editor_id"]), row["editor"])
-        cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {editor}")
-        cols[2].caption(_("Due {when}").format(when=fmt.when(row["due_at"], tz)))
-        cols[3].button(_("Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
-                       type="tertiary", on_click=open_lead, args=(int(row["id"]), int(row["lead_id"])))
+        if row["handed_over"]:
+            # The lead went to someone this user does not follow: nothing of it is theirs to read.
+            cols[1].text(f"#{row['lead_id']} · " + _("Lead handed over"))
+        else:
+            editor = names.get(int(row["editor_id"]), row["editor"])
+            cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {editor}")
+            cols[2].caption(_("Due {when}").format(when=fmt.when(row["due_at"], tz)))
+            cols[3].button(_("Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
+                           type="tertiary", on_click=open_lead, args=(int(row["id"]),))
         if unread:
             cols[4].button(_("Read"), key=f"read_notification_{row['id']}", icon=":material/done:",
                            type="tertiary", on_click=mark_read, args=([int(row["id"])],))

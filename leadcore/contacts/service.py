@@ -11,7 +11,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from leadcore import db
-from leadcore.errors import NotFound, ValidationError, ValidationErrors
+from leadcore.errors import Conflict, NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.paging import Page, fetch_page
 
@@ -198,9 +198,21 @@ def update_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: in
 
 
 def delete_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: int) -> None:
-    """Contacts are never removed (leads point at them); a deleted one is hidden and takes no leads."""
-    db.write(cur, lambda c: c.execute(
-        "UPDATE contacts SET deleted = TRUE, updated_at = ? WHERE id = ?", [now, contact_id]))
+    """Contacts are never removed (leads point at them); a deleted one is hidden and takes no leads.
+
+    A contact with open leads stays: the seller still has to reach that customer.
+    """
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        get_contact(c, contact_id)
+        # Guarded: a lead opened meanwhile, or a second delete, changes no row.
+        changed = c.execute(
+            "UPDATE contacts SET deleted = TRUE, updated_at = ? WHERE id = ? AND NOT deleted"
+            " AND NOT EXISTS (SELECT 1 FROM leads WHERE contact_id = ? AND status = 'open')",
+            [now, contact_id, contact_id]).fetchall()[0][0]
+        if not changed:
+            raise Conflict(_("This contact has open leads, so it stays; complete its leads first."))
+
+    db.write(cur, work)
 
 
 def get_contact(cur: duckdb.DuckDBPyConnection, contact_id: int) -> Contact:

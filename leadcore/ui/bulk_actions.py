@@ -7,39 +7,41 @@ import streamlit as st
 
 from leadcore.leads import service as leads
 from leadcore.admin import reasons
-from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
-from leadcore.ui import session
+from leadcore.ui import actions, session
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 
-ERRORS_KEY = "bulk_errors"
+SCOPE = "bulk"
 ACTIONS = {"editor": "Change editor", "resubmission": "Set resubmission", "complete": "Complete"}
+_FIELDS = ("editor", "resubmission", "reason")
 
 
-def _run(action: Callable[[], leads.BulkResult]) -> None:
-    """Callback: apply the action, then summarise what changed and name what was refused."""
-    try:
-        result = action()
-    except ValidationError as error:
-        st.session_state[ERRORS_KEY] = {error.field: error.message}
-        return
-    except ValidationErrors as error:
-        st.session_state[ERRORS_KEY] = error.by_field()
-        return
-    st.session_state.pop(ERRORS_KEY, None)
+def _summary(result: leads.BulkResult) -> str:
+    """What changed, and each lead left alone with the reason."""
     lines = [_("{n} leads changed.").format(n=len(result.changed))]
     lines += [_("Lead #{id} left alone: {why}").format(id=lead_id, why=why)
               for lead_id, why in result.refused.items()]
-    session.flash("  \n".join(lines))
-    st.session_state["lead_table_view"] = st.session_state.get("lead_table_view", 0) + 1
+    return "  \n".join(lines)
 
 
-def bulk_actions(lead_ids: list[int]) -> None:
+def _run(action: Callable[[], leads.BulkResult], on_done: Callable[[], None]) -> None:
+    """Callback: apply the action; the summary shows once on the next run, then the page's own
+    `on_done` (the Leads page starts a fresh selection)."""
+    def done(result: leads.BulkResult) -> None:
+        session.flash(_summary(result))
+        on_done()
+
+    actions.run(SCOPE, action, None, then=done)
+
+
+def bulk_actions(lead_ids: list[int], on_done: Callable[[], None]) -> None:
+    """The bulk form for `lead_ids`; `on_done` runs after a successful action (the page decides
+    what that means for its own list)."""
     if not lead_ids:
         st.caption(_("Tick the leads to change together, then choose what to do."))
         return
-    cur, user, tz = session.cursor(), session.require_user(), session.timezone()
-    errors: dict[str, str] = st.session_state.get(ERRORS_KEY, {})
+    cur, tz = session.cursor(), session.timezone()
+    errors = actions.errors(SCOPE)
     with st.container(border=True, key="bulk_actions"):
         st.markdown(_("**{n} leads selected**").format(n=len(lead_ids)))
         action = st.segmented_control(_("Action"), list(ACTIONS), format_func=lambda a: _(ACTIONS[a]),
@@ -50,19 +52,26 @@ def bulk_actions(lead_ids: list[int]) -> None:
                 st.selectbox(_("New editor"), list(editors), format_func=editors.get, index=None,
                              placeholder=_("Choose a user"), key="bulk_editor")
                 field_error(errors, "editor")
-                run = lambda: leads.bulk_change_editor(session.cursor(), user, session.now(), lead_ids,
-                                                       st.session_state.get("bulk_editor") or -1)
+
+                def run() -> leads.BulkResult:
+                    return leads.bulk_change_editor(session.cursor(), session.acting_user(), session.now(),
+                                                    lead_ids, st.session_state.get("bulk_editor") or -1)
             elif action == "resubmission":
                 date_time_inputs("bulk_resubmission", _("Resubmission date"), _("Resubmission time"))
                 field_error(errors, "resubmission")
-                run = lambda: leads.bulk_set_resubmission(session.cursor(), user, session.now(), lead_ids,
-                                                          local_moment("bulk_resubmission", tz))
+
+                def run() -> leads.BulkResult:
+                    return leads.bulk_set_resubmission(session.cursor(), session.acting_user(), session.now(),
+                                                       lead_ids, local_moment("bulk_resubmission", tz))
             else:
                 choices = {r.id: r.label for r in reasons.list_reasons(cur)}
                 st.selectbox(_("Completion reason"), list(choices), format_func=choices.get, index=None,
                              placeholder=_("Choose a reason"), key="bulk_reason")
                 field_error(errors, "reason")
-                run = lambda: leads.bulk_complete(session.cursor(), user, session.now(), lead_ids,
-                                                  st.session_state.get("bulk_reason"))
+
+                def run() -> leads.BulkResult:
+                    return leads.bulk_complete(session.cursor(), session.acting_user(), session.now(),
+                                               lead_ids, st.session_state.get("bulk_reason"))
             st.form_submit_button(_("Apply to {n} leads").format(n=len(lead_ids)), type="primary",
-                                  on_click=_run, args=(run,))
+                                  on_click=_run, args=(run, on_done))
+        actions.outcome(SCOPE, _FIELDS)

@@ -1,6 +1,7 @@
 """How dates, traffic lights and names read on screen (the dealership's zone and format)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -55,9 +56,23 @@ def event(kind: str) -> str:
     return _(EVENT_LABELS.get(kind, kind))
 
 
-_MARKDOWN_SPECIALS = "\\`*_{}[]<>()#+-.!|~$:"
+# The characters that can start Markdown, HTML or Streamlit syntax anywhere in a line: links,
+# images, emphasis, lists, tables, code, entities (&), setext headings (=), colours (:red[..]),
+# icons (:material/..:), LaTeX ($). CommonMark makes any of them literal after a backslash.
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]<>()#+-!|~$:&=")
+# A dot starts something only in "1." (a list, at the start of a line): escaped there only, so
+# "mobile.de" or an e-mail address reads as typed.
+_LIST_DOT = re.compile(r"^(\d{1,9})\.")
+# GFM turns "http://…" and "www.…" in the text into links after escapes are resolved, so no
+# backslash stops them: an invisible word joiner inside "://" and after "www" does.
+_WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<=\\:)(?=//)|(?<=www)(?=\.)")
 
 
 def md_escape(text: str) -> str:
-    """Untrusted text made safe to place inside a Markdown message (no links, images, HTML)."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+    """Untrusted text (names, subjects, paths) made safe to place inside Markdown: it shows
+    literally (web addresses unlinked), and an `![](http://…)` in a name makes no browser
+    fetch anything. Line breaks become spaces, so a name cannot end the bold it sits in."""
+    flat = " ".join(str(text).splitlines())
+    escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in flat)
+    return _AUTOLINK.sub(_WORD_JOINER, _LIST_DOT.sub(r"\1\\.", escaped))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -10,9 +11,10 @@ from leadcore.leads import timeline as lead_timeline
 from leadcore.leads import service as leads
 from leadcore.admin import reasons
 from leadcore.leads import visibility
-from leadcore.errors import LeadcoreError, ValidationError, ValidationErrors
+from leadcore.errors import LeadcoreError
 from leadcore.i18n import _
 from leadcore.leads.detail import LeadDetail
+from leadcore.ui import actions
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.customer_block import customer_block
@@ -20,39 +22,29 @@ from leadcore.ui.vehicle_block import vehicle_block
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 from leadcore.ui.message_form import message_tab
 
-ERRORS_KEY = "lead_action_errors"
+
+def _scope(lead_id: int, action: str = "") -> str:
+    return f"lead{lead_id}:{action}"
 
 
-def _act(action: str, lead_id: int, work: Callable[[], None], done: str) -> None:
-    """Callback body shared by every action: run the service, keep its errors or flash success."""
-    try:
-        work()
-    except ValidationError as error:
-        st.session_state[ERRORS_KEY] = {"action": action, "lead": lead_id, **{error.field: error.message}}
-        return
-    except ValidationErrors as error:
-        fields = error.by_field()
-        # "completed meanwhile" / "open already" concern the lead, whose form may be gone now.
-        if "status" in fields:
-            fields["general"] = fields.pop("status")
-        st.session_state[ERRORS_KEY] = {"action": action, "lead": lead_id, **fields}
-        return
-    except LeadcoreError as error:
-        st.session_state[ERRORS_KEY] = {"action": action, "lead": lead_id, "general": error.message}
-        return
-    st.session_state.pop(ERRORS_KEY, None)
-    for key in [k for k in st.session_state if str(k).startswith(f"lead{lead_id}_")]:
-        del st.session_state[key]
-    session.flash(done)
-    user = session.current_user()
-    if user is not None and not visibility.check_lead(session.cursor(), user, lead_id, session.now()):
-        # Handed to someone the user cannot follow (a seller passing a lead on): back to the list.
-        st.query_params.pop("lead", None)
+def _act(lead_id: int, action: str, work: Callable[[], object], done: Callable[[], str],
+         on_back: Callable[[], None]) -> None:
+    """Callback body shared by every action: run the service through the one error path, then
+    empty the lead's inputs and flash `done`; leave the detail when the lead is out of sight."""
+    notice = done()              # read now: the inputs it may name are emptied on success
 
+    def succeeded(_result: object) -> None:
+        session.flash(notice)
+        user = session.current_user()
+        if user is not None and not visibility.check_lead(session.cursor(), user, lead_id, session.now()):
+            on_back()            # handed to someone the user cannot follow: back to the list
 
-def _errors(action: str) -> dict[str, str]:
-    errors = st.session_state.get(ERRORS_KEY, {})
-    return errors if errors.get("action") == action else {}
+    inputs = [k for k in st.session_state if str(k).startswith(f"lead{lead_id}_")]
+    if not actions.run(_scope(lead_id, action), work, None, forget=inputs, then=succeeded):
+        errors = actions.errors(_scope(lead_id, action))
+        if "status" in errors:
+            # "completed meanwhile" / "open already" concern the lead, whose form may be gone now.
+            errors["general"] = errors.pop("status")
 
 
 def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
@@ -63,8 +55,6 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
         st.error(error.message, icon=":material/block:")
         st.button(_("Back to leads"), icon=":material/arrow_back:", on_click=on_back)
         return
-    if st.session_state.get(ERRORS_KEY, {}).get("lead") != lead_id:
-        st.session_state.pop(ERRORS_KEY, None)      # errors of another lead's forms
     st.button(_("Back to leads"), icon=":material/arrow_back:", on_click=on_back, type="tertiary")
     st.subheader(f"#{lead.id} · {fmt.md_escape(lead.subject)}")
     left, right = st.columns([1, 1])
@@ -78,7 +68,7 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
     with right:
         _facts(lead, tz)
     if user.can_write:
-        _actions(lead, tz)
+        _actions(lead, tz, on_back)
     st.markdown(f"#### {_('Timeline')}")
     events = lead_timeline.timeline(cur, user, lead_id, now)
     events["happened_at"] = [fmt.when(t, tz) for t in events["happened_at"]]
@@ -113,77 +103,106 @@ def _facts(lead: LeadDetail, tz) -> None:
         st.markdown("  \n".join(f"**{label}:** {fmt.md_escape(value)}" for label, value in rows))
 
 
-def _actions(lead: LeadDetail, tz) -> None:
-    cur, user, key = session.cursor(), session.require_user(), f"lead{lead.id}_"
-    general = st.session_state.get(ERRORS_KEY, {}).get("general")
+def _actions(lead: LeadDetail, tz: ZoneInfo, on_back: Callable[[], None]) -> None:
+    general = actions.errors_under(_scope(lead.id)).get("general")
     if general:
         st.error(general, icon=":material/error:")
     if lead.status != "open":
-        errors = _errors("reopen")
-        with st.form(f"{key}reopen_form"):
-            st.markdown(f"**{_('Reopen')}**")
-            date_time_inputs(f"{key}reopen", _("Resubmission date"), _("Resubmission time"))
-            field_error(errors, "resubmission")
-            field_error(errors, "status")
-            st.form_submit_button(_("Reopen"), on_click=lambda: _act(
-                "reopen", lead.id,
-                lambda: leads.reopen(session.cursor(), user, session.now(), lead.id, local_moment(f"{key}reopen", tz)),
-                _("Lead reopened.")))
+        _reopen_form(lead, tz, on_back)
         return
     note_tab, message, resubmission_tab, editor_tab, complete_tab = st.tabs(
         [_("Add note"), _("Write message"), _("Set resubmission"), _("Change editor"), _("Complete")])
     with note_tab:
-        errors = _errors("note")
-        with st.form(f"{key}note_form", border=False):
-            st.text_area(_("Note"), key=f"{key}note_text", height=100)
-            field_error(errors, "note")
-            date_time_inputs(f"{key}note", _("Resubmission date"), _("Resubmission time"))
-            field_error(errors, "resubmission")
-            st.form_submit_button(_("Add note"), type="primary", on_click=lambda: _act(
-                "note", lead.id,
-                lambda: leads.add_note(session.cursor(), user, session.now(), lead.id,
-                                       st.session_state.get(f"{key}note_text") or "",
-                                       local_moment(f"{key}note", tz)),
-                _("Note added.")))
+        _note_form(lead, tz, on_back)
     with message:
         message_tab(lead, tz)
     with resubmission_tab:
-        errors = _errors("resubmission")
-        with st.form(f"{key}resubmission_form", border=False):
-            date_time_inputs(f"{key}resub", _("Resubmission date"), _("Resubmission time"))
-            st.caption(_("Leave both empty to clear the resubmission."))
-            field_error(errors, "resubmission")
-            st.form_submit_button(_("Set resubmission"), on_click=lambda: _act(
-                "resubmission", lead.id,
-                lambda: leads.set_resubmission(session.cursor(), user, session.now(), lead.id,
-                                               local_moment(f"{key}resub", tz)),
-                _("Resubmission set.")))
+        _resubmission_form(lead, tz, on_back)
     with editor_tab:
-        errors = _errors("editor")
-        others = {i: name for i, name in session.user_names(editors_only=True).items()
-                  if i != lead.editor_id}
-        with st.form(f"{key}editor_form", border=False):
-            st.selectbox(_("New editor"), list(others), format_func=others.get, key=f"{key}editor",
-                         index=None, placeholder=_("Choose a user"))
-            field_error(errors, "editor")
-            st.form_submit_button(_("Change editor"), on_click=lambda: _act(
-                "editor", lead.id,
-                lambda: leads.change_editor(session.cursor(), user, session.now(), lead.id,
-                                            st.session_state.get(f"{key}editor") or -1),
-                _("Editor changed: the lead is with {name} now.").format(
-                    name=fmt.md_escape(others.get(st.session_state.get(f"{key}editor"), "")))))
+        _editor_form(lead, on_back)
     with complete_tab:
-        errors = _errors("complete")
-        choices = {r.id: r.label for r in reasons.list_reasons(cur)}
-        with st.form(f"{key}complete_form", border=False):
-            st.selectbox(_("Completion reason"), list(choices), format_func=choices.get,
-                         key=f"{key}reason", index=None, placeholder=_("Choose a reason"))
-            field_error(errors, "reason")
-            st.text_input(_("Comment"), key=f"{key}comment")
-            field_error(errors, "note")
-            st.form_submit_button(_("Complete lead"), type="primary", on_click=lambda: _act(
-                "complete", lead.id,
-                lambda: leads.complete(session.cursor(), user, session.now(), lead.id,
-                                       st.session_state.get(f"{key}reason"),
-                                       st.session_state.get(f"{key}comment") or ""),
-                _("Lead completed.")))
+        _complete_form(lead, on_back)
+
+
+def _reopen_form(lead: LeadDetail, tz: ZoneInfo, on_back: Callable[[], None]) -> None:
+    key, errors = f"lead{lead.id}_", actions.errors(_scope(lead.id, "reopen"))
+
+    def reopen() -> None:
+        leads.reopen(session.cursor(), session.acting_user(), session.now(), lead.id,
+                     local_moment(f"{key}reopen", tz))
+
+    with st.form(f"{key}reopen_form"):
+        st.markdown(f"**{_('Reopen')}**")
+        date_time_inputs(f"{key}reopen", _("Resubmission date"), _("Resubmission time"))
+        field_error(errors, "resubmission")
+        st.form_submit_button(_("Reopen"), on_click=_act,
+                              args=(lead.id, "reopen", reopen, lambda: _("Lead reopened."), on_back))
+
+
+def _note_form(lead: LeadDetail, tz: ZoneInfo, on_back: Callable[[], None]) -> None:
+    key, errors = f"lead{lead.id}_", actions.errors(_scope(lead.id, "note"))
+
+    def add_note() -> None:
+        leads.add_note(session.cursor(), session.acting_user(), session.now(), lead.id,
+                       st.session_state.get(f"{key}note_text") or "", local_moment(f"{key}note", tz))
+
+    with st.form(f"{key}note_form", border=False):
+        st.text_area(_("Note"), key=f"{key}note_text", height=100)
+        field_error(errors, "note")
+        date_time_inputs(f"{key}note", _("Resubmission date"), _("Resubmission time"))
+        field_error(errors, "resubmission")
+        st.form_submit_button(_("Add note"), type="primary", on_click=_act,
+                              args=(lead.id, "note", add_note, lambda: _("Note added."), on_back))
+
+
+def _resubmission_form(lead: LeadDetail, tz: ZoneInfo, on_back: Callable[[], None]) -> None:
+    key, errors = f"lead{lead.id}_", actions.errors(_scope(lead.id, "resubmission"))
+
+    def set_resubmission() -> None:
+        leads.set_resubmission(session.cursor(), session.acting_user(), session.now(), lead.id,
+                               local_moment(f"{key}resub", tz))
+
+    with st.form(f"{key}resubmission_form", border=False):
+        date_time_inputs(f"{key}resub", _("Resubmission date"), _("Resubmission time"))
+        st.caption(_("Leave both empty to clear the resubmission."))
+        field_error(errors, "resubmission")
+        st.form_submit_button(_("Set resubmission"), on_click=_act, args=(
+            lead.id, "resubmission", set_resubmission, lambda: _("Resubmission set."), on_back))
+
+
+def _editor_form(lead: LeadDetail, on_back: Callable[[], None]) -> None:
+    key, errors = f"lead{lead.id}_", actions.errors(_scope(lead.id, "editor"))
+    others = {i: name for i, name in session.user_names(editors_only=True).items() if i != lead.editor_id}
+
+    def change_editor() -> None:
+        leads.change_editor(session.cursor(), session.acting_user(), session.now(), lead.id,
+                            st.session_state.get(f"{key}editor") or -1)
+
+    def changed() -> str:
+        return _("Editor changed: the lead is with {name} now.").format(
+            name=fmt.md_escape(others.get(st.session_state.get(f"{key}editor"), "")))
+
+    with st.form(f"{key}editor_form", border=False):
+        st.selectbox(_("New editor"), list(others), format_func=others.get, key=f"{key}editor",
+                     index=None, placeholder=_("Choose a user"))
+        field_error(errors, "editor")
+        st.form_submit_button(_("Change editor"), on_click=_act,
+                              args=(lead.id, "editor", change_editor, changed, on_back))
+
+
+def _complete_form(lead: LeadDetail, on_back: Callable[[], None]) -> None:
+    key, errors = f"lead{lead.id}_", actions.errors(_scope(lead.id, "complete"))
+    choices = {r.id: r.label for r in reasons.list_reasons(session.cursor())}
+
+    def complete() -> None:
+        leads.complete(session.cursor(), session.acting_user(), session.now(), lead.id,
+                       st.session_state.get(f"{key}reason"), st.session_state.get(f"{key}comment") or "")
+
+    with st.form(f"{key}complete_form", border=False):
+        st.selectbox(_("Completion reason"), list(choices), format_func=choices.get,
+                     key=f"{key}reason", index=None, placeholder=_("Choose a reason"))
+        field_error(errors, "reason")
+        st.text_input(_("Comment"), key=f"{key}comment")
+        field_error(errors, "note")
+        st.form_submit_button(_("Complete lead"), type="primary", on_click=_act,
+                              args=(lead.id, "complete", complete, lambda: _("Lead completed."), on_back))

@@ -9,10 +9,11 @@ from leadcore.leads import service as leads
 from leadcore.admin import settings
 from leadcore.admin import sources
 from leadcore.leads import vehicles
-from leadcore.errors import NotFound, ValidationError, ValidationErrors
+from leadcore.auth import User
+from leadcore.errors import NotFound, ValidationError
 from leadcore.i18n import _
+from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
-from leadcore.ui import session
 from leadcore.ui.customer_block import customer_block
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 
@@ -21,7 +22,7 @@ OPEN_KEY = "lead_form_contact"   # session key: the contact whose lead form is o
 
 def open_lead_form(contact_id: int) -> None:
     st.session_state[OPEN_KEY] = contact_id
-    st.session_state.pop(_errors_key(contact_id), None)
+    actions.forget_errors(_key(contact_id))
 
 
 def close_lead_form() -> None:
@@ -32,8 +33,8 @@ def _key(contact_id: int) -> str:
     return f"new_lead_{contact_id}"
 
 
-def _errors_key(contact_id: int) -> str:
-    return f"{_key(contact_id)}_errors"
+# Fields the form shows its errors beside; anything else (a refusal, a failure) goes under it.
+_FIELDS = ("source", "subject", "note", "resubmission", "editor", "vehicle_year", "contact")
 
 
 def lead_form() -> None:
@@ -43,7 +44,7 @@ def lead_form() -> None:
         return
     cur, user = session.cursor(), session.require_user()
     key = _key(contact_id)
-    errors: dict[str, str] = st.session_state.get(_errors_key(contact_id), {})
+    errors = actions.errors(key)
     with st.container(border=True, key="lead_form"):
         st.subheader(_("New lead"))
         try:
@@ -85,6 +86,7 @@ def lead_form() -> None:
             _vehicle_fields(key, errors)
             field_error(errors, "contact")
             st.form_submit_button(_("Save"), type="primary", on_click=_save, args=(contact_id,))
+        actions.outcome(key, _FIELDS)
         st.button(_("Cancel"), key=f"{key}_cancel", on_click=close_lead_form)
 
 
@@ -121,29 +123,28 @@ def _typed_vehicle(key: str) -> vehicles.Vehicle | None:
 
 def _save(contact_id: int) -> None:
     """Form callback: runs before the rerun, so errors and the redirect are known when it renders."""
-    cur, user, state, key = session.cursor(), session.current_user(), st.session_state, _key(contact_id)
+    user, state, key = session.current_user(), st.session_state, _key(contact_id)
     if user is None:
         return
-    try:
-        resubmission = local_moment(f"{key}_resubmission", session.timezone())
-        vehicle = _typed_vehicle(key)
-        lead_id = leads.create_lead(cur, user, session.now(), leads.LeadInput(
+
+    def work() -> int:
+        return leads.create_lead(session.cursor(), user, session.now(), leads.LeadInput(
             contact_id=contact_id,
             source_id=state.get(f"{key}_source") or -1,
             lead_type=state.get(f"{key}_type") or "",
             subject=state.get(f"{key}_subject") or "",
             note=state.get(f"{key}_note") or "",
-            resubmission_at=resubmission,
+            resubmission_at=local_moment(f"{key}_resubmission", session.timezone()),
             editor_id=state.get(f"{key}_editor") or -1,
-            vehicle=vehicle,
+            vehicle=_typed_vehicle(key),
         ))
-    except ValidationError as error:
-        state[_errors_key(contact_id)] = {error.field: error.message}
-        return
-    except ValidationErrors as error:
-        state[_errors_key(contact_id)] = error.by_field()
-        return
-    state.pop(_errors_key(contact_id), None)
+
+    actions.run(key, work, None, then=lambda lead_id: _created(contact_id, user, lead_id))
+
+
+def _created(contact_id: int, user: User, lead_id: int) -> None:
+    """Say where the new lead went and go to the Leads list."""
+    state, key = st.session_state, _key(contact_id)
     close_lead_form()
     subject = fmt.md_escape((state.get(f"{key}_subject") or "").strip())
     editor_id = state.get(f"{key}_editor")

@@ -12,6 +12,7 @@ from leadcore.i18n import _
 from leadcore.leads.detail import LeadDetail
 from leadcore.mail.html import text_to_html
 from leadcore.ui import actions, session
+from leadcore.ui import format as fmt
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 from leadcore.ui.placeholder_picker import placeholder_picker
 
@@ -71,5 +72,6 @@ def _send(lead_id: int, key: str, email: str, tz: ZoneInfo) -> None:
             session.cursor(), session.require_user(), session.now(), lead_id,
             st.session_state.get(f"{key}_subject") or "", _body_html(key), local_moment(f"{key}_resub", tz))
 
-    actions.run(key, work, _("Message to {email} queued; it goes out with the next outbox run.").format(email=email),
+    actions.run(key, work, _("Message to {email} queued; it goes out with the next outbox run.").format(
+                    email=fmt.md_escape(email)),
                 forget=[f"{key}_subject", f"{key}_body", f"{key}_resub_date", f"{key}_resub_time"])

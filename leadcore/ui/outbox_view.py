@@ -64,7 +64,7 @@ def _smtp_status() -> None:
         return
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.caption(_("Sending over {server}; the server sends due mails every minute.")
-                 .format(server=config.describe()))
+                 .format(server=fmt.md_escape(config.describe())))
     right.button(_("Send now"), key="outbox_send_now", icon=":material/send:", on_click=_send_now, args=(config,))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Callable
 import threading
 from datetime import datetime
@@ -17,6 +18,7 @@ from leadcore.mail import smtp as mailer
 from leadcore.admin import settings
 from leadcore.admin import users
 from leadcore.errors import NotFound, PermissionDenied
+from leadcore.i18n import _
 from leadcore.scheduler import Scheduler
 from leadcore.auth import User
 
@@ -95,6 +97,24 @@ def require_user() -> User:
     user = current_user()
     if user is None:
         st.switch_page("app.py")
+    return user
+
+
+def client_id() -> str:
+    """Who is knocking, for sign-in throttling: the connection's address, else (localhost, AppTest)
+    this browser session."""
+    address = st.context.ip_address
+    if address:
+        return f"ip:{address}"
+    return "session:" + st.session_state.setdefault("_client_token", secrets.token_hex(8))
+
+
+def acting_user() -> User:
+    """The signed-in user inside a callback (re-read); refused when signed out or deactivated
+    meanwhile. Callbacks cannot switch pages, so this raises instead of going to sign-in."""
+    user = current_user()
+    if user is None:
+        raise PermissionDenied(_("You are signed out; sign in again to continue."))
     return user
 
 

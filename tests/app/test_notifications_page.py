@@ -61,3 +61,23 @@ def test_analysts_have_no_notifications_page(people, open_app):
     assert not at.exception
     with pytest.raises(Exception):
         at.switch_page(NOTIFICATIONS).run()
+
+
+def test_a_lead_handed_over_shows_no_customer_and_cannot_be_opened(people, escalated, open_app, cur,
+                                                                   now, ui):
+    from leadcore.leads import service as leads
+
+    at = open_app(people.anna, page=NOTIFICATIONS)
+    [notification_id] = [r[0] for r in cur.execute(
+        "SELECT id FROM notifications WHERE recipient_id = ?", [people.anna.id]).fetchall()]
+    assert at.button(key=f"open_notification_{notification_id}")
+    leads.change_editor(cur, people.clara, now, escalated, people.ben.id)     # Ben has it now
+    at.button(key=f"open_notification_{notification_id}").click().run()    # the stale button
+    assert not at.exception
+    assert [e.value for e in at.error] == ["This lead was handed to someone else; you may no longer open it."]
+    assert "lead" not in at.query_params
+    at.toggle(key="notifications_unread_only").set_value(False).run()
+    shown = " ".join(ui.texts(at))
+    assert f"#{escalated} · Lead handed over" in shown
+    assert "Passat trade-in" not in shown and "Mustermann" not in shown
+    assert not [b for b in at.button if b.key == f"open_notification_{notification_id}"]

@@ -1,11 +1,13 @@
-"""Sign-in form, the navigation it opens, and sign-out (SPEC sections 2 and 11)."""
+"""Sign-in form, the navigation it opens, sign-out, and throttled sign-in (SPEC sections 2 and 11)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from leadcore import auth
 from leadcore.ui.session import _root_connection
 
 FAILED = "Sign-in failed: the username or the password is wrong."
@@ -98,3 +100,49 @@ def test_a_deep_link_as_the_first_request_shows_the_sign_in_form(people, open_ap
     at.switch_page("pages/contacts.py").run()
     assert not at.exception
     assert [w.label for w in at.text_input] == ["Username", "Password"]
+
+
+# --- throttling: five failures make the next attempt wait, twenty lock the username ----------
+
+def test_five_failures_then_the_page_says_when_to_try_again(people, password, open_app):
+    at = open_app()
+    for _ in range(5):
+        _sign_in(at, "anna", "wrong password")
+        assert [e.value for e in at.error] == [FAILED]
+    _sign_in(at, "anna", password)                                 # right, but too soon
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Too many failed sign-ins. Try again after 10:00:30."]
+    assert "user_id" not in at.session_state
+
+
+def test_a_locked_username_is_refused_with_a_sentence(cur, people, password, open_app, now):
+    for n in range(auth.LOCK_AFTER):
+        auth.sign_in(cur, now + timedelta(hours=n), "anna", "wrong", "ip:192.0.2.1")
+    at = open_app()
+    _sign_in(at, "anna", password)
+    assert [e.value for e in at.error] == [
+        "This username is locked after too many failed sign-ins; an admin can unlock it in "
+        "Settings → Users."]
+    assert "user_id" not in at.session_state
+
+
+def test_an_admin_unlocks_a_locked_user_in_settings(cur, people, password, open_app, now, ui):
+    for n in range(auth.LOCK_AFTER):
+        auth.sign_in(cur, now - timedelta(hours=30 - n), "anna", "wrong", "ip:192.0.2.1")
+    at = open_app(people.frank, page="pages/settings.py")
+    at.selectbox(key="user_edit_id").set_value(people.anna.id).run()
+    assert "Locked after too many failed sign-ins." in [w.value for w in at.warning]
+    at.button(key=f"user_{people.anna.id}_unlock").click().run()
+    assert not at.exception
+    assert "anna can sign in again." in [s.value for s in at.success]
+    assert auth.locked_usernames(cur) == []
+    assert auth.sign_in(cur, now, "anna", password, "ip:192.0.2.1") == people.anna
+
+
+def test_a_manager_sees_the_lock_but_cannot_unlock(cur, people, open_app, now):
+    for n in range(auth.LOCK_AFTER):
+        auth.sign_in(cur, now - timedelta(hours=30 - n), "anna", "wrong", "ip:192.0.2.1")
+    at = open_app(people.dirk, page="pages/settings.py")
+    at.selectbox(key="user_edit_id").set_value(people.anna.id).run()
+    assert "Locked after too many failed sign-ins." in [w.value for w in at.warning]
+    assert not [b for b in at.button if b.label == "Unlock sign-in"]

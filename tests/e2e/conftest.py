@@ -48,6 +48,8 @@ SEEDED_CONTACTS = {
     "invalid": ("Herr", "Paul", "Neumann", "paul.neumann@example.de", "0173 4567890"),
     "escalated": ("Frau", "Greta", "Lindner", "greta.lindner@example.de", "0174 5678901"),
 }
+# A user whose name is Markdown: the sidebar must show it as typed and fetch nothing.
+MARKDOWN_NAME = "![x](http://example.invalid/a.png) **bold** <b>"
 # Anna's lead of Greta Lindner arrived the day before the pinned now (Thu 26.11. 09:00): due
 # 11:00, escalated to her supervisor Clara at 15:00 — the server's first sweep tells Clara.
 ESCALATED_SUBJECT = "Angebot Skoda Octavia Combi"
@@ -92,6 +94,8 @@ def _seed(path: Path) -> dict[str, int]:
         anna = factories.add_user(cur, "seller", "Anna Becker", "seller", superiors=[clara.id], now=now,
                                   password=PASSWORD, email="anna@autohaus.example")
         factories.add_user(cur, "dirk", "Dirk Hahn", "manager", now=now, password=PASSWORD)
+        factories.add_user(cur, "mallory", MARKDOWN_NAME, "seller", superiors=[clara.id], now=now,
+                           password=PASSWORD, email="mallory@autohaus.example")
         ids = {}
         for role, (salutation, first, last, email, phone) in SEEDED_CONTACTS.items():
             ids[role] = factories.make_contact(
@@ -138,14 +142,15 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def streamlit_server(db_path: Path, **env: str) -> Iterator[str]:
-    """`streamlit run app.py` on 127.0.0.1 over `db_path` with the pinned clock; yields its URL
-    once healthy and stops it afterwards. The database must not be open in this process."""
+def streamlit_server(db_path: Path, script: str = "app.py", **env: str) -> Iterator[str]:
+    """`streamlit run app.py` (or another `script`) on 127.0.0.1 over `db_path` with the pinned
+    clock; yields its URL once healthy and stops it afterwards. The database must not be open in
+    this process."""
     port = _free_port()
     log = db_path.parent / f"streamlit-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             # The scheduler's nightly backup (the pinned clock is past its time) stays in the test folder.

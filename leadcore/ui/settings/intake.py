@@ -8,6 +8,7 @@ from leadcore.admin import sources
 from leadcore.i18n import _
 from leadcore.intake import routing
 from leadcore.ui import actions, session
+from leadcore.ui import format as fmt
 from leadcore.ui.fields import field_error
 
 _SETUP, _ADD, _REMOVE = "intake_setup", "intake_sender_add", "intake_sender_remove"
@@ -80,7 +81,7 @@ def _add() -> None:
         session.cursor(), session.require_user(), session.now(), state.get(f"{_ADD}_pattern") or "",
         state.get(f"{_ADD}_source")),
         lambda added: _("Mails from {pattern} now become leads of {source}.").format(
-            pattern=added.pattern, source=added.source),
+            pattern=fmt.md_escape(added.pattern), source=fmt.md_escape(added.source)),
         forget=(f"{_ADD}_pattern", f"{_ADD}_source"))
 
 

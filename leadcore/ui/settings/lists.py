@@ -7,6 +7,7 @@ from leadcore.admin import reasons
 from leadcore.admin import sources
 from leadcore.i18n import _
 from leadcore.ui import actions, session
+from leadcore.ui import format as fmt
 from leadcore.ui.fields import field_error
 
 _SOURCE_FIELDS = ("name", "channel", "active", "users")
@@ -96,7 +97,7 @@ def _add_source() -> None:
     actions.run("source_add", lambda: sources.add_source(
         session.cursor(), session.require_user(), session.now(), state.get("source_add_name") or "",
         state.get("source_add_channel") or "", list(state.get("source_add_users") or [])),
-        lambda s: _("Source {name} added.").format(name=s.name),
+        lambda s: _("Source {name} added.").format(name=fmt.md_escape(s.name)),
         forget=["source_add_name", "source_add_users"])
 
 
@@ -131,7 +132,7 @@ def _save_source(source_id: int) -> None:
         session.cursor(), session.require_user(), session.now(), source_id,
         name=state.get(f"{prefix}_name") or "", channel=state.get(f"{prefix}_channel"),
         active=bool(state.get(f"{prefix}_active")), user_ids=list(state.get(f"{prefix}_users") or [])),
-        lambda s: _("Source {name} saved.").format(name=s.name))
+        lambda s: _("Source {name} saved.").format(name=fmt.md_escape(s.name)))
 
 
 # --- completion reasons --------------------------------------------------------------------------
@@ -184,7 +185,8 @@ def _add_reason() -> None:
     actions.run("reason_add", lambda: reasons.add_reason(
         session.cursor(), session.require_user(), session.now(), state.get("reason_add_label") or "",
         state.get("reason_add_outcome") or ""),
-        lambda r: _("Completion reason {label} added.").format(label=r.label), forget=["reason_add_label"])
+        lambda r: _("Completion reason {label} added.").format(label=fmt.md_escape(r.label)),
+        forget=["reason_add_label"])
 
 
 def _edit_reason(every: dict[int, reasons.CompletionReason]) -> None:
@@ -219,4 +221,4 @@ def _save_reason(reason_id: int) -> None:
         session.cursor(), session.require_user(), session.now(), reason_id,
         label=state.get(f"{prefix}_label") or "", outcome=state.get(f"{prefix}_outcome"),
         hidden=bool(state.get(f"{prefix}_hidden"))),
-        lambda r: _("Completion reason {label} saved.").format(label=r.label))
+        lambda r: _("Completion reason {label} saved.").format(label=fmt.md_escape(r.label)))

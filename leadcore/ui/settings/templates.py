@@ -17,6 +17,7 @@ from leadcore.admin import basic
 from leadcore.admin.settings import DEALERSHIP_LABELS, Dealership, dealership
 from leadcore.mail.templates import LABELS, TemplateDraft
 from leadcore.ui import actions, session
+from leadcore.ui import format as fmt
 from leadcore.ui.fields import field_error
 from leadcore.ui.placeholder_picker import placeholder_picker
 
@@ -65,9 +66,10 @@ def templates_tab() -> None:
     prefix = _prefix(source_id)
     template = mail_templates.template_for(cur, source_id)
     if source_id is not None and source_id not in own and not st.session_state.get(f"{prefix}_editing"):
-        st.info(_("Mails about leads of {source} use the default template.").format(source=names[choice]),
+        source = fmt.md_escape(names[choice])
+        st.info(_("Mails about leads of {source} use the default template.").format(source=source),
                 icon=":material/info:")
-        st.button(_("Create an own template for {source}").format(source=names[choice]),
+        st.button(_("Create an own template for {source}").format(source=source),
                   key=f"{prefix}_create", on_click=_start_own, args=(source_id, template))
         actions.outcome(prefix)
     else:
@@ -154,7 +156,7 @@ def _test_mail(prefix: str, source_id: int | None) -> None:
             else _("Test mail queued to {email}; SMTP is not configured, so it waits in the outbox."))
     actions.run(prefix, lambda: mail_render.queue_test_mail(session.cursor(), user, session.now(),
                                                                _draft(prefix, source_id)),
-                done.format(email=user.email))
+                done.format(email=fmt.md_escape(user.email)))
 
 
 def _remove(source_id: int) -> None:

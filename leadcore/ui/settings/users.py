@@ -10,6 +10,7 @@ from leadcore.admin import users
 from leadcore.contacts.service import format_phone
 from leadcore.i18n import N_, _
 from leadcore.ui import actions, session
+from leadcore.ui import format as fmt
 from leadcore.ui.absence_form import absences_panel
 from leadcore.ui.fields import field_error
 
@@ -100,7 +101,7 @@ def _add() -> None:
     actions.run(_ADD, lambda: users.create_user(
         session.cursor(), session.require_user(), session.now(), state.get(f"{_ADD}_username") or "",
         _profile_input(_ADD), state.get(f"{_ADD}_password") or ""),
-        lambda u: _("User {name} added.").format(name=u.username),
+        lambda u: _("User {name} added.").format(name=fmt.md_escape(u.username)),
         forget=[k for k in state if str(k).startswith(f"{_ADD}_")])
 
 
@@ -118,7 +119,7 @@ def _edit_user(actor: auth.User, target: auth.User, superiors: dict[int, str]) -
     errors = actions.errors(prefix)
     profile, extra = st.columns([3, 2])
     with profile, st.form(f"{prefix}_form"):
-        st.caption(_("Username: {name}").format(name=target.username))
+        st.caption(_("Username: {name}").format(name=fmt.md_escape(target.username)))
         _profile_fields(prefix, errors, _roles_for(actor), others)
         st.form_submit_button(_("Save user"), type="primary", on_click=_save, args=(target.id,))
     with extra:
@@ -131,28 +132,44 @@ def _edit_user(actor: auth.User, target: auth.User, superiors: dict[int, str]) -
             st.button(_("Reactivate"), key=f"{prefix}_reactivate", icon=":material/person:",
                       on_click=_set_active, args=(target.id, True))
         field_error(errors, "active")
+        if target.username.lower() in auth.locked_usernames(session.cursor()):
+            _locked(actor, target)
         if roles.can(actor, roles.MANAGE_ADMINS):
             with st.form(f"{prefix}_password_form"):
                 st.text_input(_("New password"), type="password", key=f"{prefix}_password")
                 field_error(errors, "password")
                 st.form_submit_button(_("Reset password"), on_click=_reset_password, args=(target.id,))
     actions.outcome(prefix, (*_PROFILE, "active", "password"))
-    st.markdown(f"**{_('Absences of {name}').format(name=target.full_name)}**")
+    st.markdown(f"**{_('Absences of {name}').format(name=fmt.md_escape(target.full_name))}**")
     absences_panel(target.id, key=f"{prefix}_absence")
+
+
+def _locked(actor: auth.User, target: auth.User) -> None:
+    """A username locked by sign-in throttling, and (for admins) the way back in."""
+    st.warning(_("Locked after too many failed sign-ins."), icon=":material/lock:")
+    if roles.can(actor, roles.MANAGE_ADMINS):
+        st.button(_("Unlock sign-in"), key=f"user_{target.id}_unlock", icon=":material/lock_open:",
+                  on_click=_unlock, args=(target.id, target.username))
+
+
+def _unlock(user_id: int, username: str) -> None:
+    actions.run(f"user_{user_id}", lambda: auth.unlock(
+        session.cursor(), session.acting_user(), session.now(), username),
+        _("{name} can sign in again.").format(name=fmt.md_escape(username)))
 
 
 def _save(user_id: int) -> None:
     prefix = f"user_{user_id}"
     actions.run(prefix, lambda: users.update_user(
         session.cursor(), session.require_user(), session.now(), user_id, _profile_input(prefix)),
-        lambda u: _("User {name} saved.").format(name=u.username))
+        lambda u: _("User {name} saved.").format(name=fmt.md_escape(u.username)))
 
 
 def _set_active(user_id: int, active: bool) -> None:
     actions.run(f"user_{user_id}", lambda: users.set_active(
         session.cursor(), session.require_user(), session.now(), user_id, active),
         lambda u: (_("User {name} reactivated.") if active else _("User {name} deactivated.")).format(
-            name=u.username))
+            name=fmt.md_escape(u.username)))
 
 
 def _reset_password(user_id: int) -> None:
