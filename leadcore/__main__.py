@@ -82,12 +82,13 @@ def cmd_send_mail(args: argparse.Namespace) -> None:
 def cmd_intake(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from leadcore.intake import folder
+    from leadcore.intake import SYSTEM, folder
 
     if not Path(args.path).exists():
         raise LeadcoreError(f"{args.path} does not exist.")
     con = db.connect()
-    print(folder.summary(folder.intake_path(con.cursor(), clock.now(), Path(args.path), progress=_progress_bar)))
+    print(folder.summary(folder.intake_path(con.cursor(), SYSTEM, clock.now(), Path(args.path),
+                                             progress=_progress_bar)))
 
 
 def cmd_bench(args: argparse.Namespace) -> None:

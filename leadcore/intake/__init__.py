@@ -3,7 +3,8 @@ upload, the command line or a polled folder, matched to contacts, distributed to
 
     from leadcore.intake import intake_file, intake_many
 """
-from leadcore.intake.service import (MAX_MESSAGE_BYTES, IntakeResult, intake_file, intake_many,
-                                     may_run_intake)
+from leadcore.intake.service import (MAX_MESSAGE_BYTES, SYSTEM, IntakeResult, intake_file, intake_many,
+                                     may_run_intake, require_intake)
 
-__all__ = ["MAX_MESSAGE_BYTES", "IntakeResult", "intake_file", "intake_many", "may_run_intake"]
+__all__ = ["MAX_MESSAGE_BYTES", "SYSTEM", "IntakeResult", "intake_file", "intake_many", "may_run_intake",
+           "require_intake"]

@@ -16,7 +16,9 @@ from leadcore.leads.listing import require_visible
 from leadcore.admin.users import User
 
 INTERESTS = {"buy": N_("Buy"), "lease": N_("Lease"), "trade_in": N_("Trade-in"),
-             "test_drive": N_("Test drive")}
+             "sell": N_("Sell"), "test_drive": N_("Test drive")}
+# The customer's own vehicle (offered in part exchange, or for sale outright), not one they want.
+OWN_VEHICLE = frozenset({"trade_in", "sell"})
 STATUSES = {"new": N_("New"), "used": N_("Used")}
 TEXT_LIMIT = 200
 COMMENTS_LIMIT = 2_000
@@ -26,7 +28,7 @@ PRICE_LIMIT = Decimal("9999999999.99")     # DECIMAL(12, 2)
 _INTEREST_WORDS = {
     "buy": "buy", "purchase": "buy", "kauf": "buy", "kaufen": "buy", "kaufinteresse": "buy",
     "lease": "lease", "leasing": "lease", "finanzierung": "lease", "finance": "lease",
-    "sell": "trade_in", "tradein": "trade_in", "inzahlungnahme": "trade_in", "verkauf": "trade_in",
+    "sell": "sell", "ankauf": "sell", "tradein": "trade_in", "inzahlungnahme": "trade_in", "verkauf": "trade_in",
     "testdrive": "test_drive", "probefahrt": "test_drive",
 }
 _STATUS_WORDS = {"new": "new", "neu": "new", "neuwagen": "new",
@@ -45,6 +47,14 @@ class Vehicle:
     price: Decimal | None = None
     price_currency: str = ""
     comments: str = ""
+    trim: str = ""
+    price_type: str = ""               # ADF: quote, offer, msrp, invoice, call, appraisal, asking
+    odometer: int | None = None
+    odometer_units: str = ""
+    condition: str = ""
+    colors: str = ""
+    finance: str = ""
+    year_conflict: bool = False        # the VIN's model year contradicts `year`
     # Filled by `checked` from the VIN:
     vin_valid: bool | None = None
     vin_problem: str = ""
@@ -54,7 +64,7 @@ class Vehicle:
     @property
     def description(self) -> str:
         """"2021 Volkswagen Golf", or what of it is known."""
-        return " ".join(str(p) for p in (self.year, self.make, self.model) if p)
+        return " ".join(str(p) for p in (self.year, self.make, self.model, self.trim) if p)
 
     @property
     def is_empty(self) -> bool:
@@ -114,7 +124,8 @@ def parse_price(text: str | None) -> Decimal | None:
 def cleaned(vehicle: Vehicle, today: date) -> Vehicle:
     """Texts trimmed to their limits, an impossible year dropped, the VIN checked and decoded."""
     texts = {name: (getattr(vehicle, name) or "").strip()[:TEXT_LIMIT]
-             for name in ("make", "model", "stock_number", "price_currency")}
+             for name in ("make", "model", "stock_number", "price_currency", "trim", "price_type",
+                          "odometer_units", "condition", "colors", "finance")}
     year = vehicle.year if vehicle.year and 1900 <= vehicle.year <= today.year + 2 else None
     clean = replace(vehicle, **texts, year=year, comments=(vehicle.comments or "").strip()[:COMMENTS_LIMIT],
                     interest=vehicle.interest if vehicle.interest in INTERESTS else None,
@@ -122,8 +133,10 @@ def cleaned(vehicle: Vehicle, today: date) -> Vehicle:
     if not (vehicle.vin or "").strip():
         return replace(clean, vin="", vin_valid=None, vin_problem="", vin_manufacturer="", vin_model_year=None)
     check = vins.check_vin(vehicle.vin, today)
+    # The file's own year is shown; a VIN that says otherwise is flagged, never believed over it.
+    conflict = bool(year and check.model_year and check.model_year != year)
     return replace(clean, vin=check.vin[:TEXT_LIMIT], vin_valid=check.valid, vin_problem=check.problem,
-                   vin_manufacturer=check.manufacturer, vin_model_year=check.model_year)
+                   vin_manufacturer=check.manufacturer, vin_model_year=check.model_year, year_conflict=conflict)
 
 
 def columns(vehicle: Vehicle | None) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from leadcore.intake import SYSTEM
 from leadcore import __main__ as cli
 from leadcore.errors import PermissionDenied, ValidationErrors
 from leadcore.intake import folder, routing
@@ -31,7 +32,7 @@ def names(path: Path) -> list[str]:
 
 
 def test_a_folder_is_taken_in_and_its_files_moved_beside_it(cur, now, supervisor, inbox, count):
-    run = folder.intake_path(cur, now, inbox)
+    run = folder.intake_path(cur, SYSTEM, now, inbox)
     assert sorted((r.file_name, r.outcome) for r in run.results) == [
         ("adf_complete.xml", "created"), ("mobile_de.eml", "created"), ("not_adf.xml", "rejected")]
     assert names(inbox) == ["done", "rejected"]
@@ -45,7 +46,7 @@ def test_a_folder_is_taken_in_and_its_files_moved_beside_it(cur, now, supervisor
 def test_a_single_file_and_an_earlier_file_of_the_same_name(cur, now, supervisor, inbox):
     (inbox / "done").mkdir()
     (inbox / "done" / "mobile_de.eml").write_text("an earlier one")
-    run = folder.intake_path(cur, now, inbox / "mobile_de.eml")
+    run = folder.intake_path(cur, SYSTEM, now, inbox / "mobile_de.eml")
     assert [r.outcome for r in run.results] == ["created"]
     assert names(inbox / "done") == ["mobile_de.1.eml", "mobile_de.eml"]
     assert (inbox / "done" / "mobile_de.eml").read_text() == "an earlier one"
