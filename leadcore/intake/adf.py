@@ -174,6 +174,9 @@ def from_root(root: Element, tz: ZoneInfo) -> IncomingLead:
     message = [_text(_child(customer, "comments")), _text(_child(contact, "comment"))]
     if timeframe:
         message.append(_("Timeframe: {text}").format(text=timeframe))
+    # The customer's own vehicle is a vehicle of its own on the lead, and named in the note too.
+    message += [f"{interest_label(v.interest)}: {v.description}" for v in found
+                if v.interest in OWN_VEHICLE and v.description]
     incoming = IncomingLead(
         customer=_customer(contact),
         subject=_subject(found, provider_name),

@@ -84,7 +84,10 @@ def _label_only(lines: list[str], index: int) -> tuple[str, str, int] | None:
 
 def _label_at(lines: list[str], index: int) -> tuple[str, str, int] | None:
     known = _known(lines[index])
-    return (*known, index) if known else _label_only(lines, index)
+    if known and known[1]:
+        return (*known, index)
+    # "Vorname:" alone in its table cell: the value is the next line.
+    return _label_only(lines, index) or ((*known, index) if known else None)
 
 
 def read_labels(text: str) -> dict[str, str]:

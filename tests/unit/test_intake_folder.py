@@ -18,8 +18,9 @@ CORPUS = Path(__file__).resolve().parents[1] / "data" / "intake"
 
 
 @pytest.fixture
-def inbox(tmp_path) -> Path:
-    """A folder with two good files and a bad one."""
+def inbox(tmp_path, monkeypatch) -> Path:
+    """A folder with two good files and a bad one, under the intake root."""
+    monkeypatch.setenv("LEADCORE_INTAKE_ROOT", str(tmp_path))
     box = tmp_path / "inbox"
     box.mkdir()
     for name in ("adf_complete.xml", "mobile_de.eml", "not_adf.xml"):
@@ -40,7 +41,7 @@ def test_a_folder_is_taken_in_and_its_files_moved_beside_it(cur, now, supervisor
     assert names(inbox / "rejected") == ["not_adf.xml"]
     assert count("leads") == 2
     text = folder.summary(run)
-    assert "3 files: 2 created, 0 merged, 1 rejected." in text and "not_adf.xml" in text
+    assert "3 files: 2 created, 0 merged, 1 rejected, 0 taken in before." in text and "not_adf.xml" in text
 
 
 def test_a_single_file_and_an_earlier_file_of_the_same_name(cur, now, supervisor, inbox):
@@ -72,13 +73,14 @@ def test_the_command_line_prints_a_summary(db_path, con, cur, now, supervisor, i
     monkeypatch.setenv("LEADCORE_NOW", now.isoformat())
     assert cli.main(["intake", str(inbox)]) == 0
     out = capsys.readouterr().out
-    assert "3 files: 2 created, 0 merged, 1 rejected." in out
+    assert "3 files: 2 created, 0 merged, 1 rejected, 0 taken in before." in out
     assert cli.main(["intake", str(inbox / "missing")]) == 1
 
 
 # --- Intake settings ----------------------------------------------------------------------------
 
-def test_intake_settings_are_checked_and_audited(cur, now, manager, source_ids, tmp_path):
+def test_intake_settings_are_checked_and_audited(cur, now, manager, source_ids, tmp_path, monkeypatch):
+    monkeypatch.setenv("LEADCORE_INTAKE_ROOT", str(tmp_path))
     with pytest.raises(ValidationErrors) as bad:
         routing.update_intake_settings(cur, manager, now, 999, str(tmp_path / "nowhere"))
     assert set(bad.value.by_field()) == {"default_source", "folder"}
@@ -99,7 +101,7 @@ def test_sender_mappings_are_addresses_or_domains(cur, now, manager, source_ids)
     with pytest.raises(ValidationErrors, match="Choose the source"):
         routing.add_sender_source(cur, manager, now, "@new.example", None)
     routing.remove_sender_source(cur, manager, now, "@portal.example")
-    assert [m.pattern for m in routing.sender_sources(cur)] == [
+    assert [m.pattern for m in routing.sender_sources(cur) if m.kind == "sender"] == [
         "@autoscout24.com", "@autoscout24.de", "leads@portal.example", "@mobile.de"]
 
 

@@ -61,7 +61,7 @@ CORPUS_OUTCOMES = {
     "adf_complete.xml": "created", "adf_minimal.xml": "created", "adf_extra_elements.xml": "created",
     "adf_attachment.eml": "created", "mobile_de.eml": "created", "autoscout24.eml": "created",
     "html_only.eml": "created", "direct_customer.eml": "created",
-    "resend_same_id.xml": "merged", "duplicate_contact_source.eml": "merged",
+    "resend_same_id.xml": "merged", "duplicate_contact_source.eml": "created",
     "malformed_mime.eml": "rejected", "not_adf.xml": "rejected", "unreachable.eml": "rejected",
     "xml_bomb.xml": "rejected", "external_entity.xml": "rejected",
 }
@@ -71,7 +71,7 @@ def test_the_whole_corpus_one_bad_file_never_stops_the_others(cur, now, team, co
     names = list(CORPUS_OUTCOMES)   # bad files sit between good ones
     results = intake_many(cur, SYSTEM, now, [(n, corpus(n)) for n in names[:3] + names[10:] + names[3:10]])
     assert {r.file_name: r.outcome for r in results} == CORPUS_OUTCOMES
-    assert count("leads") == 8 and count("contacts") == 8 and count("intake_log") == 15
+    assert count("leads") == 9 and count("contacts") == 8 and count("intake_log") == 15
     rejected = {r.file_name: r.reason for r in results if r.outcome == "rejected"}
     assert all(rejected.values()) and all(r.lead_id is None for r in results if r.outcome == "rejected")
     assert all(r.lead_id for r in results if r.outcome != "rejected")
@@ -92,7 +92,7 @@ def test_rejected_files_store_nothing_but_their_log_row(cur, now, team, count):
 def test_a_file_over_the_size_limit_is_rejected(cur, now, monkeypatch, count):
     monkeypatch.setattr(service, "MAX_MESSAGE_BYTES", 1000)
     result = intake_file(cur, SYSTEM, now, "big.xml", adf(email="big@example.de") + b" " * 1000)
-    assert result.outcome == "rejected" and "larger than" in result.reason
+    assert result.outcome == "rejected" and "size" in result.reason
     assert count("leads") == 0 and count("intake_log") == 1
 
 
@@ -119,13 +119,13 @@ def test_a_created_lead_has_its_vehicle_events_and_log_row(cur, now, team, lead_
     assert (lead["vehicle_make"], lead["vehicle_model"], lead["vehicle_vin"], lead["vehicle_vin_valid"]) == (
         "Skoda", "Octavia Combi", "TMBJJ7NE5J01234I5", False)      # an invalid VIN is kept and flagged
     assert "Trade-in: 2015 Volkswagen Polo" in lead["note"]
-    assert lead["external_id"] == "AutoScout24/AS24-77001"
+    assert lead["external_id"] == "Dealer-Website XY/AutoScout24/AS24-77001"
     kinds = events_of(cur, result.lead_id)
     assert kinds[0] == ("created", "Test drive: 2026 Skoda Octavia Combi")
-    assert kinds[1][0] == "assigned" and "Clara Vogt" in kinds[1][1]   # AutoScout24 has no users: the supervisors
+    assert kinds[1][0] == "assigned" and "Clara Vogt" in kinds[1][1]   # a new provider has no users: the supervisors
     log = intake_log_page(cur).rows.iloc[0]
     assert (log["outcome"], log["lead_id"], log["source"], log["reason"]) == (
-        "created", result.lead_id, "AutoScout24", "new contact")
+        "created", result.lead_id, "Dealer-Website XY", "new contact")   # the provider decides
 
 
 def test_the_new_contact_is_validated_filed_and_searchable(cur, now, team):
@@ -142,8 +142,8 @@ def test_the_new_contact_is_validated_filed_and_searchable(cur, now, team):
 def three(cur, now):
     """Three contacts, each findable by one rule only."""
     make = lambda **f: contacts.create_contact(cur, now, contacts.ContactInput(**f)).id  # noqa: E731
-    return {"email": make(last_name="Erst", email="Nina.Neumann@Example.de"),
-            "phone": make(last_name="Zweit", phone="0171 5550001"),
+    return {"email": make(first_name="Nina", last_name="Neumann", email="Nina.Neumann@Example.de"),
+            "phone": make(last_name="Neumann", phone="0171 5550001"),
             "name": make(last_name="Neumann", postal_code="10115")}
 
 
@@ -162,9 +162,12 @@ def test_then_by_normalised_phone(cur, now, team, three):
 
 
 def test_then_by_last_name_and_postal_code(cur, now, team, three):
+    # Only the name and postal code agree: maybe another person. A new contact, flagged.
     result = intake_file(cur, SYSTEM, now, "c.xml", adf(email="other@example.de", last="NEUMANN", postal="10115"))
-    assert contact_of(cur, result) == three["name"]
-    assert result.reason == "contact found by last name and postal code"
+    assert contact_of(cur, result) not in three.values()
+    assert cur.execute("SELECT possible_duplicate_of FROM contacts WHERE id = ?",
+                       [contact_of(cur, result)]).fetchall()[0][0] == three["name"]
+    assert result.reason == "new contact, possible duplicate (same last name and postal code, other person?)"
 
 
 def test_else_a_new_contact_and_deleted_contacts_never_match(cur, now, team, three, count):
@@ -189,21 +192,30 @@ def test_the_same_external_id_adds_an_event_to_the_first_lead(cur, now, team, co
     assert (again.outcome, again.lead_id) == ("merged", first.lead_id)
     assert count("leads") == 1
     assert events_of(cur, first.lead_id)[-1] == (
-        "intake", "resent: the same request was taken in before (resend_same_id.xml)")
+        "intake", "resent: the same request (mobile.de/mobile.de/MDE-2026-448812) of the same customer was taken"
+                  " in before (resend_same_id.xml)")
     assert lead_of(first.lead_id)["last_activity_at"] == now + timedelta(hours=1)
 
 
-def test_the_same_email_message_uploaded_twice_is_a_resend(cur, now, team, count):
-    first = intake_file(cur, SYSTEM, now, "direct_customer.eml", corpus("direct_customer.eml"))
+def test_the_same_file_uploaded_twice_is_skipped_without_a_trace(cur, now, team, count):
+    intake_file(cur, SYSTEM, now, "direct_customer.eml", corpus("direct_customer.eml"))
     again = intake_file(cur, SYSTEM, now, "copy.eml", corpus("direct_customer.eml"))
+    assert (again.outcome, again.lead_id, count("leads"), count("intake_log")) == ("skipped", None, 1, 1)
+
+
+def test_the_same_message_id_is_a_resend(cur, now, team, count):
+    first = intake_file(cur, SYSTEM, now, "direct_customer.eml", corpus("direct_customer.eml"))
+    again = intake_file(cur, SYSTEM, now, "copy.eml", corpus("direct_customer.eml") + b"\n")
     assert (again.outcome, again.lead_id, count("leads")) == ("merged", first.lead_id, 1)
 
 
-def test_same_contact_and_source_with_an_open_lead_is_a_resend(cur, now, team, count):
+def test_another_request_of_the_same_customer_is_a_lead_of_their_contact(cur, now, team, count):
+    # Only the same request is a resend (issue 9): the same customer asking again gets a lead
+    # of their own, on the same contact.
     first = intake_file(cur, SYSTEM, now, "mobile_de.eml", corpus("mobile_de.eml"))
     again = intake_file(cur, SYSTEM, now, "duplicate_contact_source.eml", corpus("duplicate_contact_source.eml"))
-    assert (again.outcome, again.lead_id, count("leads")) == ("merged", first.lead_id, 1)
-    assert "open lead of this source" in again.reason
+    assert (again.outcome, count("leads"), count("contacts")) == ("created", 2, 1)
+    assert contact_of(cur, again) == contact_of(cur, first)
 
 
 def test_an_old_completed_or_other_source_lead_is_no_reason_to_merge(cur, now, seller, contact, make_lead):
@@ -231,15 +243,21 @@ def test_unknown_senders_go_to_the_default_source_and_are_flagged(cur, now, team
     assert (other.source_id, other.unknown_sender) == (source_ids["Website form"], True)
 
 
-def test_marketplace_domains_and_provider_names_map_without_creating_sources(cur, now, team, source_ids):
+def test_marketplace_domains_and_provider_names_map_and_new_providers_get_an_inactive_source(
+        cur, now, team, source_ids, manager):
     before = len(sources.list_sources(cur, active_only=False))
     by_sender = intake_file(cur, SYSTEM, now, "autoscout24.eml", corpus("autoscout24.eml"))
     by_provider = intake_file(cur, SYSTEM, now, "p.xml", adf(email="p@example.de", provider="MOBILE.DE"))
     unknown = intake_file(cur, SYSTEM, now, "q.xml", adf(email="q@example.de", provider="Neues Portal"))
     assert (by_sender.source_id, by_sender.unknown_sender) == (source_ids["AutoScout24"], False)
     assert (by_provider.source_id, by_provider.unknown_sender) == (source_ids["mobile.de"], False)
-    assert (unknown.source_id, unknown.unknown_sender) == (source_ids["E-mail"], True)
-    assert len(sources.list_sources(cur, active_only=False)) == before
+    created = cur.execute("SELECT id, name, active FROM sources WHERE id = ?", [unknown.source_id]).fetchall()
+    assert created == [(unknown.source_id, "Neues Portal", False)] and not unknown.unknown_sender
+    assert len(sources.list_sources(cur, active_only=False)) == before + 1
+    again = intake_file(cur, SYSTEM, now, "r.xml", adf(email="r@example.de", provider="neues portal"))
+    assert again.source_id == unknown.source_id            # created once, found from then on
+    routing.confirm_source(cur, manager, now, unknown.source_id)
+    assert cur.execute("SELECT active FROM sources WHERE id = ?", [unknown.source_id]).fetchall() == [(True,)]
 
 
 def test_without_an_active_default_source_unknown_senders_are_rejected(cur, now, team, manager, source_ids, count):
