@@ -154,17 +154,17 @@ class _Decisions:
     def decide(self, m: Message) -> None:
         incoming = m.incoming
         phones = _valid_phones(incoming)
-        repeated = self.by_message_id.get(incoming.message_id or "")
-        if repeated is not None:
-            _merge(m, repeated[0], _("resent: the same e-mail (Message-ID) was taken in before"))
-            return
-        # The same id from the same provider is a resend only for the same customer: providers
-        # put one id on every lead ("leadtype/Email"), and two customers must never share a lead.
-        for lead, email, numbers in self.by_external.get(incoming.external_id or "", []):
-            if (incoming.customer.email and incoming.customer.email.lower() == email) or set(phones) & numbers:
-                _merge(m, lead, _("resent: the same request ({id}) of the same customer was taken in before")
-                       .format(id=incoming.external_id))
-                return
+        # The same e-mail (Message-ID), or the same id from the same provider, is a resend only
+        # for the same customer (e-mail or phone): providers put one id on every lead
+        # ("leadtype/Email"), and two customers must never share a lead.
+        for table, key, why in (
+                (self.by_message_id, incoming.message_id, _("resent: the same e-mail (Message-ID) was taken in before")),
+                (self.by_external, incoming.external_id,
+                 _("resent: the same request ({id}) of the same customer was taken in before"))):
+            for lead, email, numbers in table.get(key or "", []):
+                if (incoming.customer.email and incoming.customer.email.lower() == email) or set(phones) & numbers:
+                    _merge(m, lead, why.format(id=incoming.external_id))
+                    return
         match = self.index.match(incoming.customer, phones, incoming.named)
         contact = match.contact if match.certain else None
         assignment = self.distributor.choose(m.source_id, self.previous.get(contact))
@@ -185,11 +185,9 @@ class _Decisions:
         else:
             m.reason = _("contact found by {rule}").format(rule=_(match.rule)) if match.rule else _("new contact")
         # Later messages of the batch find this lead as the one they repeat.
-        if incoming.message_id:
-            self.by_message_id[incoming.message_id] = (lead,)
-        if incoming.external_id:
-            self.by_external.setdefault(incoming.external_id, []).append(
-                (lead, incoming.customer.email.lower(), set(phones)))
+        for table, key in ((self.by_message_id, incoming.message_id), (self.by_external, incoming.external_id)):
+            if key:
+                table.setdefault(key, []).append((lead, incoming.customer.email.lower(), set(phones)))
         self.previous[contact] = assignment.user_id
 
 
@@ -221,20 +219,27 @@ def _merge(m: Message, lead: int | _NewLead, why: str) -> None:
 
 
 def _stored_requests(c: duckdb.DuckDBPyConnection, live: list[Message]) -> tuple[dict, dict]:
-    """Leads already holding a batch message's external id (with their customer's e-mail and
-    numbers), and leads taken in from its Message-ID."""
+    """Leads already holding a batch message's external id, and leads taken in from its
+    Message-ID: key -> [(lead id, the customer's e-mail, their numbers)]."""
     external_ids = sorted({m.incoming.external_id for m in live if m.incoming.external_id})
     message_ids = sorted({m.incoming.message_id for m in live if m.incoming.message_id})
-    by_external: dict[str, list] = {}
+    customer = ("lower(coalesce(c.email, '')), c.phone, c.mobile FROM leads l JOIN contacts c ON c.id = l.contact_id")
+    found = []
     if external_ids:
-        for external_id, lead_id, email, phone, mobile in c.execute(
-                "SELECT l.external_id, l.id, lower(coalesce(c.email, '')), c.phone, c.mobile"
-                " FROM leads l JOIN contacts c ON c.id = l.contact_id"
-                " WHERE l.external_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY l.id", [external_ids]).fetchall():
-            by_external.setdefault(external_id, []).append((lead_id, email, {n for n in (phone, mobile) if n}))
-    by_message_id = {k: (v,) for k, v in c.execute(
-        "SELECT message_id, min(lead_id) FROM intake_log WHERE lead_id IS NOT NULL"
-        " AND message_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL", [message_ids]).fetchall()} if message_ids else {}
+        found.append(c.execute(f"SELECT 'x', l.external_id, l.id, {customer}"
+                               " WHERE l.external_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY l.id",
+                               [external_ids]).fetchall())
+    if message_ids:
+        found.append(c.execute(f"SELECT DISTINCT 'm', g.message_id, l.id, {customer}"
+                               " JOIN intake_log g ON g.lead_id = l.id"
+                               " WHERE g.message_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY l.id",
+                               [message_ids]).fetchall())
+    by_external: dict[str, list] = {}
+    by_message_id: dict[str, list] = {}
+    for rows in found:
+        for table, key, lead_id, email, phone, mobile in rows:
+            (by_external if table == "x" else by_message_id).setdefault(key, []).append(
+                (lead_id, email, {n for n in (phone, mobile) if n}))
     return by_external, by_message_id
 
 
