@@ -22,7 +22,7 @@ import duckdb
 from leadcore.admin import settings
 from leadcore.i18n import _
 from leadcore.admin.users import User
-from leadcore.intake.routing import folder_problem, intake_root
+from leadcore.intake.routing import database_file, folder_problem, intake_root
 from leadcore.intake.service import BATCH_SIZE, SYSTEM, IntakeResult, Progress, intake_many
 
 log = logging.getLogger("leadcore.intake")
@@ -93,7 +93,7 @@ def poll_folder(cur: duckdb.DuckDBPyConnection, now: datetime) -> FolderRun | No
     configured = (settings.get(cur, "intake_folder", "") or "").strip()
     if not configured:
         return None
-    problem = folder_problem(configured)
+    problem = folder_problem(configured, database_file(cur))
     if problem:
         log.warning("intake folder %s not polled: %s", configured, problem)
         return None

@@ -114,7 +114,7 @@ def update_intake_settings(cur: duckdb.DuckDBPyConnection, user: User, now: date
     if default_source_id not in active:
         errors.append(ValidationError("default_source", _("Default source must be an active source.")))
     if folder:
-        problem = folder_problem(folder)
+        problem = folder_problem(folder, database_file(cur))
         if problem:
             errors.append(ValidationError("folder", problem))
     if errors:
@@ -138,14 +138,21 @@ def intake_root() -> Path:
     return Path(configured).resolve() if configured else (Path(__file__).resolve().parents[2] / "data" / "intake")
 
 
-def folder_problem(folder: str) -> str:
+def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the database `cur` works on (None in memory)."""
+    rows = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(rows[0][0]).resolve() if rows and rows[0][0] else None
+
+
+def folder_problem(folder: str, database: Path | None = None) -> str:
     """Why this folder cannot be the intake folder; "" when it can."""
     path = Path(folder).expanduser()
     root = intake_root()
     resolved = (root / path).resolve() if not path.is_absolute() else path.resolve()
     if resolved != root and root not in resolved.parents:
         return _("The intake folder must lie inside {root}.").format(root=root)
-    if resolved == db.database_path().resolve().parent or resolved in db.database_path().resolve().parents:
+    database = database or db.database_path().resolve()
+    if resolved == database.parent or resolved in database.parents:
         return _("The intake folder cannot be the database's folder.")
     if not resolved.is_dir():
         return _("The folder {folder} does not exist on the server.").format(folder=folder)

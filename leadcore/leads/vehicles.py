@@ -156,6 +156,29 @@ def get_vehicle(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_
                       for name, value in zip(COLUMN_OF, row)})
 
 
+# lead_vehicles column -> Vehicle field, for the leads intake gave several vehicles.
+_ROW_FIELDS = {"interest": "interest", "status": "status", "year": "year", "make": "make", "model": "model",
+               "trim": "trim", "vin": "vin", "vin_valid": "vin_valid", "vin_problem": "vin_problem",
+               "manufacturer": "vin_manufacturer", "vin_model_year": "vin_model_year",
+               "year_conflict": "year_conflict", "stock": "stock_number", "price": "price",
+               "price_type": "price_type", "currency": "price_currency", "odometer": "odometer",
+               "odometer_units": "odometer_units", "condition": "condition", "colors": "colors",
+               "finance": "finance", "comments": "comments"}
+
+
+def get_vehicles(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int) -> list[Vehicle]:
+    """All vehicles of the lead, wanted ones and the customer's own (trade-in, sell), in the
+    feed's order; a lead typed in has at most its one vehicle of interest."""
+    require_visible(cur, user, lead_id, now)
+    rows = cur.execute(f"SELECT {', '.join(_ROW_FIELDS)} FROM lead_vehicles WHERE lead_id = ? ORDER BY position",
+                       [lead_id]).fetchall()
+    if not rows:
+        single = get_vehicle(cur, user, now, lead_id)
+        return [single] if single is not None else []
+    return [Vehicle(**{name: ("" if value is None and name in _TEXT_FIELDS else value)
+                       for name, value in zip(_ROW_FIELDS.values(), row)}) for row in rows]
+
+
 def interest_label(code: str | None) -> str:
     return _(INTERESTS[code]) if code in INTERESTS else ""
 

@@ -84,9 +84,25 @@ def test_intake_settings_are_checked_and_audited(cur, now, manager, source_ids, 
     with pytest.raises(ValidationErrors) as bad:
         routing.update_intake_settings(cur, manager, now, 999, str(tmp_path / "nowhere"))
     assert set(bad.value.by_field()) == {"default_source", "folder"}
-    saved = routing.update_intake_settings(cur, manager, now, source_ids["Phone"], f" {tmp_path} ")
-    assert routing.intake_settings(cur) == saved == routing.IntakeSettings(source_ids["Phone"], str(tmp_path))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    saved = routing.update_intake_settings(cur, manager, now, source_ids["Phone"], f" {inbox} ")
+    assert routing.intake_settings(cur) == saved == routing.IntakeSettings(source_ids["Phone"], str(inbox))
     assert cur.execute("SELECT action FROM audit_log WHERE area = 'intake'").fetchall() == [("update",)]
+
+
+@pytest.mark.parametrize("where", ["outside", "database"])
+def test_the_intake_folder_stays_under_its_root_and_away_from_the_database(cur, now, manager, source_ids,
+                                                                          tmp_path, monkeypatch, where):
+    root = tmp_path / "intake_root"
+    root.mkdir()
+    monkeypatch.setenv("LEADCORE_INTAKE_ROOT", str(tmp_path if where == "database" else root))
+    folder = tmp_path if where == "database" else tmp_path / "elsewhere"
+    folder.mkdir(exist_ok=True)
+    with pytest.raises(ValidationErrors) as bad:
+        routing.update_intake_settings(cur, manager, now, source_ids["Phone"], str(folder))
+    message = bad.value.by_field()["folder"]
+    assert ("must lie inside" in message) if where == "outside" else ("database's folder" in message)
 
 
 def test_sender_mappings_are_addresses_or_domains(cur, now, manager, source_ids):
