@@ -75,15 +75,16 @@ class ContactIndex:
         emails = sorted({_email_key(c) for c, _p in customers if c.email})
         phones = sorted({p for c, extra in customers for p in phone_keys(c, extra)})
         names = sorted({k for c, _p in customers if (k := _name_key(c))})
+        # One scan of the contacts for all three rules. Name and postal code are matched as
+        # pairs (two IN lists would match every name with every postal code of the batch).
         rows = cur.execute(
             "SELECT id, lower(email), phone, mobile, lower(trim(last_name)), trim(postal_code), first_name, last_name"
             " FROM contacts WHERE NOT deleted AND (lower(email) IN (SELECT unnest($emails::VARCHAR[]))"
             " OR phone IN (SELECT unnest($phones::VARCHAR[])) OR mobile IN (SELECT unnest($phones::VARCHAR[]))"
-            " OR (trim(postal_code) IN (SELECT unnest($postals::VARCHAR[]))"
-            "     AND lower(trim(last_name)) IN (SELECT unnest($lasts::VARCHAR[]))))"
+            " OR lower(trim(last_name)) || '|' || trim(postal_code) IN (SELECT unnest($pairs::VARCHAR[])))"
             " ORDER BY id",
-            {"emails": emails, "phones": phones, "postals": sorted({p for _l, p in names}),
-             "lasts": sorted({n for n, _p in names})}).fetchall() if (emails or phones or names) else []
+            {"emails": emails, "phones": phones, "pairs": [f"{last}|{postal}" for last, postal in names]}
+        ).fetchall() if (emails or phones or names) else []
         if phones:
             # Numbers kept beside the two main ones (a third phone, a fax) find their contact too.
             rows_extra = cur.execute(
