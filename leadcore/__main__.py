@@ -88,7 +88,7 @@ def cmd_intake(args: argparse.Namespace) -> None:
         raise LeadcoreError(f"{args.path} does not exist.")
     con = db.connect()
     print(folder.summary(folder.intake_path(con.cursor(), SYSTEM, clock.now(), Path(args.path),
-                                             progress=_progress_bar)))
+                                             progress=_progress_bar, parse_aside=True)))
 
 
 def cmd_bench(args: argparse.Namespace) -> None:

@@ -69,7 +69,7 @@ def _move(path: Path, outcome: str) -> Path:
 
 def intake_path(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, path: Path,
                 progress: Progress | None = None, min_age: float = 0.0,
-                limit: int | None = None, batch_size: int = BATCH_SIZE) -> FolderRun:
+                limit: int | None = None, batch_size: int = BATCH_SIZE, parse_aside: bool = False) -> FolderRun:
     """Take in one file or every file of a folder, moving each batch's files to done/ or
     rejected/ right after that batch's commit."""
     paths = [path] if path.is_file() else lead_files(path, min_age, limit)
@@ -84,7 +84,8 @@ def intake_path(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, path
 
     # Read lazily: a folder of ten thousand mails need not sit in memory at once.
     results = intake_many(cur, actor, now, ((p.name, p.read_bytes()) for p in paths), progress,
-                          batch_size=batch_size, total=len(paths), on_batch=move_batch)
+                          batch_size=batch_size, total=len(paths), on_batch=move_batch,
+                          parse_aside=parse_aside and len(paths) > 2 * batch_size)
     return FolderRun(results, moved)
 
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import threading
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
@@ -121,17 +124,19 @@ def intake_file(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, file
 
 def intake_many(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, files: Iterable[tuple[str, bytes]],
                 progress: Progress | None = None, batch_size: int = BATCH_SIZE, total: int | None = None,
-                on_batch: Callable[[int, list[IntakeResult]], None] | None = None) -> list[IntakeResult]:
+                on_batch: Callable[[int, list[IntakeResult]], None] | None = None,
+                parse_aside: bool = False) -> list[IntakeResult]:
     """Take in many files, in batches of one transaction each; results in the files' order.
     `on_batch(first_index, results)` runs right after each batch's commit (the folder moves
-    that batch's files then, so a crash leaves at most one batch to be read again)."""
+    that batch's files then, so a crash leaves at most one batch to be read again).
+    `parse_aside`: parse the next batches in a helper process while this one stores (the
+    command line's big folders; parsing is half of intake's work and needs no database)."""
     require_intake(actor)
     total = total if total is not None else (len(files) if hasattr(files, "__len__") else None)
     tz, dealer = settings.timezone(cur), senders.dealership(cur)
     results: list[IntakeResult] = []
-    iterator = iter(files)
-    while batch := list(islice(iterator, batch_size)):
-        messages = [m for key, (name, data) in enumerate(batch) for m in _messages(name, data, tz, dealer, key)]
+    batches = iter(lambda it=iter(files): list(islice(it, batch_size)), [])
+    for batch, messages in _parsed(batches, tz, dealer, parse_aside):
         stored = _store(cur, now, messages)
         done = _per_file(stored, len(batch))
         if on_batch is not None:
@@ -142,6 +147,30 @@ def intake_many(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, file
             progress(min(fraction, 1.0), _("{n} of {total} files taken in").format(
                 n=f"{len(results):,}", total=f"{total:,}" if total else "?"))
     return results
+
+
+def parse_batch(batch: list[tuple[str, bytes]], tz: ZoneInfo, dealer: Dealership) -> list[Message]:
+    return [m for key, (name, data) in enumerate(batch) for m in _messages(name, data, tz, dealer, key)]
+
+
+def _parsed(batches: Iterable[list[tuple[str, bytes]]], tz: ZoneInfo, dealer: Dealership,
+            aside: bool) -> Iterator[tuple[list[tuple[str, bytes]], list[Message]]]:
+    """Each batch with its parsed messages; with `aside`, parsed up to two batches ahead in a
+    spawned helper process (spawned, not forked: this process holds a database and threads)."""
+    if not aside:
+        for batch in batches:
+            yield batch, parse_batch(batch, tz, dealer)
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        ahead: deque = deque()
+        for batch in batches:
+            ahead.append((batch, pool.submit(parse_batch, batch, tz, dealer)))
+            if len(ahead) > 2:
+                done, future = ahead.popleft()
+                yield done, future.result()
+        while ahead:
+            done, future = ahead.popleft()
+            yield done, future.result()
 
 
 def _per_file(stored: list[tuple[int, IntakeResult]], n: int) -> list[IntakeResult]:
