@@ -7,8 +7,8 @@ Duck-typed on leadcore.intake.store's Message / _NewLead / _NewContact (store im
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import datetime, timezone
+from dataclasses import fields
+from datetime import UTC, datetime
 from itertools import count
 
 import duckdb
@@ -18,7 +18,6 @@ from leadcore.contacts import service as contacts
 from leadcore.i18n import _
 from leadcore.leads import vehicles
 
-UTC = timezone.utc
 _staging = count()
 
 
@@ -40,6 +39,11 @@ def insert(c: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
         c.unregister(name)
 
 
+def shallow(data) -> dict:
+    """A flat dataclass as a dict (dataclasses.asdict deep-copies: a tenth of intake's time)."""
+    return {f.name: getattr(data, f.name) for f in fields(data)}
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
@@ -55,7 +59,7 @@ def write(c: duckdb.DuckDBPyConnection, now: datetime, batch: list, new_contacts
         contact.id = contact_id
     insert(c, "contacts", [
         # Filed as the contact form files them (sort name here, search text right below).
-        {"id": nc.id, **asdict(nc.data), "sort_name": contacts.sort_name(nc.data),
+        {"id": nc.id, **shallow(nc.data), "sort_name": contacts.sort_name(nc.data),
          "region": nc.incoming.region[:contacts.FIELD_LIMIT] or None,
          "possible_duplicate_of": _id(nc.possible_duplicate_of),
          "created_at": _utc(now), "updated_at": _utc(now)} for nc in new_contacts])
@@ -149,7 +153,7 @@ def origin_row(lead) -> dict:
 def details(lead) -> dict:
     """What the intake report shows of a file: what was kept and what was flagged."""
     incoming, m = lead.message.incoming, lead.message
-    customer = contacts.Contact(**asdict(incoming.customer))
+    customer = contacts.Contact(**shallow(incoming.customer))
     phones = []
     for phone, (raw, number, problem) in zip(incoming.phones, incoming.phone_problems):
         kind = ", ".join(p for p in (phone.kind, phone.time) if p)

@@ -18,7 +18,7 @@ contact form's.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
@@ -255,7 +255,7 @@ def _subject(incoming: IncomingLead, vehicle: vehicles.Vehicle | None) -> str:
     subject = " ".join((incoming.subject or "").split())
     if not subject:
         about = vehicle.description if vehicle is not None else ""
-        who = contacts.Contact(**asdict(incoming.customer)).display_name
+        who = contacts.Contact(**records.shallow(incoming.customer)).display_name
         subject = (_("Request: {vehicle}").format(vehicle=about) if about
                    else _("Request by e-mail from {name}").format(name=who))
     limit = leads.SUBJECT_LIMIT

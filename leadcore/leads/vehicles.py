@@ -4,7 +4,7 @@ kept in the lead's vehicle_* columns, shown on the lead detail."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -141,7 +141,7 @@ def cleaned(vehicle: Vehicle, today: date) -> Vehicle:
 
 def columns(vehicle: Vehicle | None) -> dict:
     """The lead's vehicle_* column values (empty texts as NULL; all NULL without a vehicle)."""
-    values = asdict(vehicle) if vehicle is not None else {}
+    values = {f.name: getattr(vehicle, f.name) for f in fields(vehicle)} if vehicle is not None else {}
     return {column: (None if values.get(name) in ("", None) else values[name])
             for name, column in COLUMN_OF.items()}
 

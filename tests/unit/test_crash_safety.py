@@ -13,7 +13,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from leadcore import db
@@ -60,7 +59,7 @@ def _state(db_path: Path) -> dict:
     con = db.connect(db_path)
     try:
         cur = con.cursor()
-        one = lambda sql: cur.execute(sql).fetchall()   # noqa: E731
+        one = lambda sql: cur.execute(sql).fetchall()
         return {
             "log_per_hash": dict(one("SELECT content_hash, count(*) FROM intake_log GROUP BY ALL")),
             "leads": one("SELECT count(*) FROM leads")[0][0],

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from itertools import count
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from leadcore.intake import SYSTEM, intake_file, intake_many
