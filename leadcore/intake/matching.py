@@ -81,9 +81,12 @@ class ContactIndex:
             "SELECT id, lower(email), phone, mobile, lower(trim(last_name)), trim(postal_code), first_name, last_name"
             " FROM contacts WHERE NOT deleted AND (lower(email) IN (SELECT unnest($emails::VARCHAR[]))"
             " OR phone IN (SELECT unnest($phones::VARCHAR[])) OR mobile IN (SELECT unnest($phones::VARCHAR[]))"
-            " OR lower(trim(last_name)) || '|' || trim(postal_code) IN (SELECT unnest($pairs::VARCHAR[])))"
+            # the postal code first: the pair is built only for the few contacts it leaves
+            " OR (trim(postal_code) IN (SELECT unnest($postals::VARCHAR[]))"
+            "     AND lower(trim(last_name)) || '|' || trim(postal_code) IN (SELECT unnest($pairs::VARCHAR[]))))"
             " ORDER BY id",
-            {"emails": emails, "phones": phones, "pairs": [f"{last}|{postal}" for last, postal in names]}
+            {"emails": emails, "phones": phones, "postals": sorted({postal for _last, postal in names}),
+             "pairs": [f"{last}|{postal}" for last, postal in names]}
         ).fetchall() if (emails or phones or names) else []
         if phones:
             # Numbers kept beside the two main ones (a third phone, a fax) find their contact too.

@@ -327,3 +327,16 @@ def test_the_benchmark_mix_goes_through_on_a_copy(db_path, con, cur, now, team, 
     assert rows[1][2] == "msgs/s" and rows[1][1] > 0 and rows[1][3] == "≥ 1000"
     assert "Intake of 40 messages" in lines[0]
     assert count("leads") == 0                # the database it was given is left as it was
+
+
+# --- who may take leads in ----------------------------------------------------------------------
+
+def test_only_managers_admins_and_the_system_take_leads_in(cur, now, team, seller, manager, admin, analyst, count):
+    from leadcore.errors import PermissionDenied
+
+    for who in (seller, analyst):
+        with pytest.raises(PermissionDenied, match="Only managers and admins"):
+            intake_file(cur, who, now, "x.xml", adf(email=f"{who.username}@example.de"))
+    assert count("intake_log") == 0
+    for who in (manager, admin, SYSTEM):
+        assert intake_file(cur, who, now, f"{who.username}.xml", adf(email=f"{who.username}@example.de")).outcome == "created"
