@@ -1,10 +1,13 @@
 """ADF (Auto-lead Data Format 1.0) into an IncomingLead: `adf/prospect` with requestdate, id,
 vehicle, customer/contact, vendor and provider.
 
-Safe: defusedxml refuses entity declarations (billion laughs) and external entities before
-anything is expanded or fetched. Lenient: real feeds leave elements out, add their own, use
-namespaces or odd letter case; unknown elements are ignored, missing ones stay empty. A file
-with several prospects becomes one lead, of the first.
+Safe: a DTD that declares anything is refused unread, and defusedxml refuses entities and
+external references before anything is expanded or fetched. Lenient as real files need: the
+bytes decide the encoding (BOM, UTF-8, else Windows-1252) whatever the declaration says, the
+XML and ADF declaration lines are dropped in any letter case and with typographic quotes,
+elements may be missing, extra, namespaced or upper case. Nothing the customer or provider
+wrote is dropped: every vehicle (trade-in too), phone (with type and time), comment, the
+timeframe, provider and vendor. A file with several prospects becomes one lead, of the first.
 """
 from __future__ import annotations
 
