@@ -156,12 +156,14 @@ def parse_batch(batch: list[tuple[str, bytes]], tz: ZoneInfo, dealer: Dealership
 def _parsed(batches: Iterable[list[tuple[str, bytes]]], tz: ZoneInfo, dealer: Dealership,
             aside: bool) -> Iterator[tuple[list[tuple[str, bytes]], list[Message]]]:
     """Each batch with its parsed messages; with `aside`, parsed up to two batches ahead in a
-    spawned helper process (spawned, not forked: this process holds a database and threads)."""
-    if not aside:
+    forked helper process. Forked, not spawned: a spawned helper imports the caller's __main__
+    again (a benchmark script, a page under AppTest). The helper only parses -- pure Python --
+    and never touches the database or the threads this process has."""
+    if not aside or "fork" not in multiprocessing.get_all_start_methods():
         for batch in batches:
             yield batch, parse_batch(batch, tz, dealer)
         return
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         ahead: deque = deque()
         for batch in batches:
             ahead.append((batch, pool.submit(parse_batch, batch, tz, dealer)))
