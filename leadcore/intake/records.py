@@ -157,7 +157,8 @@ def details(lead) -> dict:
     phones = []
     for phone, (raw, number, problem) in zip(incoming.phones, incoming.phone_problems):
         kind = ", ".join(p for p in (phone.kind, phone.time) if p)
-        text = contacts.format_phone(number) if number else _("{raw} (kept as sent)").format(raw=raw)
+        # E.164 as stored (formatting would parse every number once more)
+        text = number if number else _("{raw} (kept as sent)").format(raw=raw)
         phones.append(f"{text} ({kind})" if kind else text)
     return {"contact": " · ".join(p for p in (customer.display_name, customer.email) if p),
             "phones": phones,
