@@ -88,7 +88,8 @@ def cmd_intake(args: argparse.Namespace) -> None:
         raise LeadcoreError(f"{args.path} does not exist.")
     con = db.connect()
     print(folder.summary(folder.intake_path(con.cursor(), SYSTEM, clock.now(), Path(args.path),
-                                             progress=_progress_bar, parse_aside=True)))
+                                             progress=_progress_bar, parse_aside=True,
+                                             batch_size=max(1, args.batch_size or folder.BATCH_SIZE))))
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -123,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
     send.set_defaults(func=cmd_send_mail)
     intake = sub.add_parser("intake", help="take in lead e-mails (.eml) and ADF files (.xml): a file or a folder")
     intake.add_argument("path", help="a file, or a folder whose files go to done/ or rejected/ beside them")
+    intake.add_argument("--batch-size", type=int, default=None, help="files per transaction (default 2000)")
     intake.set_defaults(func=cmd_intake)
     bench = sub.add_parser("bench", help="measure list queries, lead creation and page runs")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])

@@ -85,7 +85,7 @@ def intake_path(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, path
     # Read lazily: a folder of ten thousand mails need not sit in memory at once.
     results = intake_many(cur, actor, now, ((p.name, p.read_bytes()) for p in paths), progress,
                           batch_size=batch_size, total=len(paths), on_batch=move_batch,
-                          parse_aside=parse_aside and len(paths) > 2 * batch_size)
+                          parse_aside=parse_aside and len(paths) > batch_size)
     return FolderRun(results, moved)
 
 

@@ -3,7 +3,7 @@
 anything.
 
 Intake part (issue 11): `python -m leadcore intake FOLDER` over 600 generated ADF files on a
-temp database, killed at random moments and once right after a batch's commit (before its
+temp database (batches of 200 files), killed at random moments and once right after a batch's commit (before its
 files are moved); then every file is all-or-nothing, and a re-run adds no log row, no event
 and no outbox mail for a file already taken in."""
 from __future__ import annotations
@@ -20,6 +20,7 @@ from leadcore.admin import settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 FILES = 600
+BATCH = 200                      # three batches: more moments between commits and moves
 # Kills the intake the moment it first moves a file: right after the first batch's commit.
 _KILL_AFTER_COMMIT = (
     "import os, signal, sys\n"
@@ -28,7 +29,7 @@ _KILL_AFTER_COMMIT = (
     "    os.kill(os.getpid(), signal.SIGKILL)\n"
     "folder._move = _die\n"
     "from leadcore.__main__ import main\n"
-    "sys.exit(main(['intake', sys.argv[1]]))\n")
+    "sys.exit(main(['intake', '--batch-size', sys.argv[2], sys.argv[1]]))\n")
 
 
 def _adf(i: int) -> bytes:
@@ -42,8 +43,8 @@ def _adf(i: int) -> bytes:
 
 def _run(db_path: Path, inbox: Path, kill_after: float | None = None, after_commit: bool = False) -> int | None:
     env = {**os.environ, "LEADCORE_DB": str(db_path), "PYTHONPATH": str(PROJECT)}
-    command = ([sys.executable, "-c", _KILL_AFTER_COMMIT, str(inbox)] if after_commit
-               else [sys.executable, "-m", "leadcore", "intake", str(inbox)])
+    command = ([sys.executable, "-c", _KILL_AFTER_COMMIT, str(inbox), str(BATCH)] if after_commit
+               else [sys.executable, "-m", "leadcore", "intake", "--batch-size", str(BATCH), str(inbox)])
     child = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if kill_after is None:
         return child.wait(timeout=600)
@@ -97,7 +98,7 @@ def test_intake_killed_at_any_moment_loses_and_doubles_nothing(db_path, con, cur
     _run(db_path, inbox, after_commit=True)
     state = _state(db_path)
     _check_whole(state)
-    assert state["leads"] == 500 and len(list(inbox.glob("*.xml"))) == FILES   # stored, none moved yet
+    assert state["leads"] == BATCH and len(list(inbox.glob("*.xml"))) == FILES   # stored, none moved yet
 
     # The same files again: skipped (same content), no new row, event or mail; then moved.
     for delay in (rng.uniform(0.3, 4.0) for _ in range(4)):
