@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from pathlib import PurePath
 
@@ -64,8 +65,9 @@ def _render(lead_id: int, context: mail_render.Context,
 
 def _original_subject(raw: bytes) -> str:
     try:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-        return " ".join(str(headers.get("subject", "")).split())
+        # compat32 and one decoded header: the default policy's header objects cost ~0.3 ms a mail
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+        return " ".join(str(make_header(decode_header(str(headers.get("subject", ""))))).split())
     except Exception:  # noqa: BLE001 - a broken header still gets forwarded, under the file's name
         return ""
 
