@@ -1,5 +1,8 @@
 """The intake benchmark (not a test): 10,000 generated lead messages into a database of
-1,000,000 leads, end to end: parse, match, store, outbox rows. Goal: at least 300 messages/s.
+1,000,000 leads, end to end: parse, match, store, outbox rows. Goal: at least 1,000 messages/s
+(issue 9). Parsing runs in a helper process beside the store, as `python -m leadcore intake`
+does. Besides the wall-clock rate it reports the CPU time per message (this process's threads
+and the parsing helper): on a shared, busy machine the wall clock measures the neighbours.
 
     from benchmarks import common, intake
     rows = intake.intake_rows(common.database_for(1_000_000))
@@ -13,6 +16,7 @@ and a forwarding target is set, so every message also queues its outbox rows.
 from __future__ import annotations
 
 import random
+import resource
 import shutil
 import tempfile
 import time
@@ -25,11 +29,12 @@ from leadcore import db
 from leadcore.mail import autoresponder
 from leadcore.admin import settings
 from leadcore.intake import intake_many
+from leadcore.auth import SYSTEM
 from leadcore.intake.service import parse
 
 __all__ = ["GOAL_PER_SECOND", "MESSAGES", "intake_rows", "generated_messages"]
 
-GOAL_PER_SECOND = 300.0
+GOAL_PER_SECOND = 1_000.0
 MESSAGES = 10_000
 FIRST = ("Anna", "Lukas", "Mia", "Jonas", "Lea", "Felix", "Emma", "Paul", "Sophie", "Ben")
 LAST = ("Schneider", "Fischer", "Weber", "Wagner", "Becker", "Hoffmann", "Schulz", "Koch", "Richter", "Wolf")
@@ -153,14 +158,14 @@ def _measure(cur, now, n: int, out: Callable[[str], None]) -> list[Row]:
             pass
     parse_seconds = time.perf_counter() - started
     outbox_before = cur.execute("SELECT count(*) FROM outbox").fetchall()[0][0]
-    hooks: dict[str, list[float]] = {"queue_for_new_leads": [], "queue_forward": []}
+    hooks: dict[str, list[float]] = {"queue_for_new_leads": [], "queue_forwards": []}
     saved = {name: getattr(autoresponder, name) for name in hooks}
     try:
         for name in saved:
             setattr(autoresponder, name, _timed(autoresponder, name, hooks[name]))
-        started = time.perf_counter()
-        results = intake_many(cur, now, files)
-        seconds = time.perf_counter() - started
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        results = intake_many(cur, SYSTEM, now, files, parse_aside=True)   # as the command line does
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     finally:
         for name, real in saved.items():
             setattr(autoresponder, name, real)
@@ -178,7 +183,15 @@ def _measure(cur, now, n: int, out: Callable[[str], None]) -> list[Row]:
          f"≥ {GOAL_PER_SECOND:g}", rate >= GOAL_PER_SECOND),
         ("Intake: autoresponder.queue_for_new_leads, per created lead",
          in_hooks["queue_for_new_leads"] * 1000 / max(outcomes["created"], 1), "ms", "", None),
-        ("Intake: autoresponder.queue_forward, per message taken in",
-         in_hooks["queue_forward"] * 1000 / max(len(hooks["queue_forward"]), 1), "ms", "", None),
+        ("Intake: autoresponder.queue_forwards (one insert per batch), per message taken in",
+         in_hooks["queue_forwards"] * 1000 / max(outcomes["created"] + outcomes["merged"], 1), "ms", "", None),
         ("Intake end to end without those two hooks", without_mail, "msgs/s", "", None),
+        ("Intake: CPU time per message (all threads and the parsing helper)", cpu * 1000 / n, "ms", "", None),
     ]
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (DuckDB's threads included) and of its ended children (the
+    parsing helper): what intake costs, whatever else the machine is doing."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime

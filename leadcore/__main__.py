@@ -85,11 +85,14 @@ def cmd_intake(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from leadcore.intake import folder
+    from leadcore.auth import SYSTEM
 
     if not Path(args.path).exists():
         raise LeadcoreError(f"{args.path} does not exist.")
     con = db.connect()
-    print(folder.summary(folder.intake_path(con.cursor(), clock.now(), Path(args.path), progress=_progress_bar)))
+    print(folder.summary(folder.intake_path(con.cursor(), SYSTEM, clock.now(), Path(args.path),
+                                             progress=_progress_bar, parse_aside=True,
+                                             batch_size=max(1, args.batch_size or folder.BATCH_SIZE))))
 
 
 def cmd_jobs(args: argparse.Namespace) -> None:
@@ -176,6 +179,7 @@ def parser() -> argparse.ArgumentParser:
                    ).set_defaults(func=cmd_jobs)
     intake = sub.add_parser("intake", help="take in lead e-mails (.eml) and ADF files (.xml): a file or a folder")
     intake.add_argument("path", help="a file, or a folder whose files go to done/ or rejected/ beside them")
+    intake.add_argument("--batch-size", type=int, default=None, help="files per transaction (default 2000)")
     intake.set_defaults(func=cmd_intake)
     backup = sub.add_parser("backup", help="export the database to Parquet in a new timestamped folder")
     backup.add_argument("--to", metavar="DIR", help="the folder to put it in (default: LEADCORE_BACKUP_DIR "

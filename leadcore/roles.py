@@ -34,6 +34,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "analyst": frozenset({SEE_ALL_LEADS, DASHBOARD, EXPLORE}),
     "admin": frozenset({WORK_LEADS, SEE_ALL_LEADS, NOTIFICATIONS, DASHBOARD, EXPLORE, INTAKE,
                         EDIT_SETTINGS, MANAGE_ADMINS, BACKUP}),
+    # leadcore itself (auth.SYSTEM): the command line, the scheduler, intake from the folder.
+    "system": frozenset({WORK_LEADS, SEE_ALL_LEADS, INTAKE, BACKUP}),
 }
 
 # What a person is told when their role lacks a capability.

@@ -1,6 +1,7 @@
 """Contacts: search, create and edit contacts, see their leads, and start a lead from one."""
 import streamlit as st
 
+from leadcore.contacts import kept
 from leadcore.contacts import service as contacts
 from leadcore.leads import listing as lead_list
 from leadcore.contacts.service import format_phone
@@ -78,6 +79,7 @@ total = contacts.count_contacts(cur, query)
 
 if page.rows.empty:
     st.info(_("No contacts match. Create the contact with “New contact”."), icon=":material/person_off:")
+duplicates = kept.possible_duplicates(cur, [int(i) for i in page.rows["id"]]) if not page.rows.empty else {}
 for contact in contacts.contacts_of(page.rows):
     open_leads = int(page.rows.loc[page.rows["id"] == contact.id, "open_leads"].iloc[0])
     with st.container(border=True, key=f"contact_row_{contact.id}"):
@@ -95,6 +97,11 @@ for contact in contacts.contacts_of(page.rows):
                            type="tertiary", on_click=start_contact, args=(contact.id,))
         cols[5].button(_("Leads"), key=f"leads_of_{contact.id}", icon=":material/list:", type="tertiary",
                        on_click=show_leads_of, args=(contact.id,))
+        if contact.id in duplicates:
+            duplicate = duplicates[contact.id]
+            st.caption(_("⚠ Possible duplicate of {name} (#{id}): taken in from a feed with the same e-mail, "
+                         "phone or name and postal code; check before merging.").format(
+                name=fmt.md_escape(duplicate.of_name), id=duplicate.of_id))
     if st.session_state.get("contact_leads_of") == contact.id:
         contact_leads(contact.id)
 if total:

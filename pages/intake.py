@@ -5,6 +5,7 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
+from leadcore.admin import sources
 from leadcore.i18n import N_, _
 from leadcore.intake import intake_many, may_run_intake
 from leadcore.intake.log import count_intake_log, intake_log_page
@@ -14,7 +15,9 @@ from leadcore.ui.pager import current_after, pager_controls
 
 PAGE_SIZE = 50
 OUTCOMES = {"created": N_("Created"), "merged": N_("Merged (resent)"), "rejected": N_("Rejected")}
-_ICONS = {"created": "🟢", "merged": "🔵", "rejected": "🔴"}
+# Only in the report: a mail of several leads, some rejected; a file taken in before.
+_REPORT_ONLY = {"partial": N_("Partly taken in"), "skipped": N_("Taken in before (nothing done)")}
+_ICONS = {"created": "🟢", "merged": "🔵", "rejected": "🔴", "partial": "🟠", "skipped": "⚪"}
 REPORT, ROUND = "intake_report", "intake_upload_round"
 
 cur, user, tz = session.cursor(), session.require_user(), session.timezone()
@@ -27,7 +30,30 @@ session.show_flash()
 
 
 def outcome_label(code: str) -> str:
-    return f"{_ICONS.get(code, '')} {_(OUTCOMES.get(code, code))}"
+    return f"{_ICONS.get(code, '')} {_({**OUTCOMES, **_REPORT_ONLY}.get(code, code))}"
+
+
+def report_rows(report: list[dict]) -> list[dict]:
+    """One row per file, or per attachment of a mail that carried several leads."""
+    return [{**part, "file_name": f"{r['file_name']} › {part['part']}"} if part.get("part") else part
+            for r in report for part in (r.get("parts") or [r])]
+
+
+def report_row(r: dict, source_names: dict[int, str]) -> dict:
+    """What was kept of a file (contact, phones, vehicles, comments, provider → source) and
+    what was flagged, as the report's text columns."""
+    kept = r.get("details") or {}
+    source = source_names.get(r["source_id"], "") if r["source_id"] else ""
+    if kept.get("source_new"):
+        source = _("{source} (new, inactive: confirm in Settings)").format(source=source)
+    provider = kept.get("provider", "")
+    return {"file": r["file_name"], "outcome": outcome_label(r["outcome"]),
+            "lead": f"#{r['lead_id']}" if r["lead_id"] else "",
+            "contact": kept.get("contact", ""), "phones": "\n".join(kept.get("phones", [])),
+            "vehicles": "\n".join(kept.get("vehicles", [])), "comments": kept.get("comments", ""),
+            "source": f"{provider} → {source}" if provider and source else source,
+            "flagged": "\n".join(kept.get("flags", [])), "reason": r["reason"],
+            "unknown_sender": r["unknown_sender"]}
 
 
 def open_lead(lead_id: int) -> None:
@@ -42,7 +68,7 @@ files = st.file_uploader(_("Lead files"), type=["eml", "xml"], accept_multiple_f
 if st.button(_("Take in files"), type="primary", icon=":material/move_to_inbox:", key="intake_run",
              disabled=not files):
     bar = st.progress(0.0, text=_("Reading the files..."))
-    results = intake_many(session.cursor(), session.now(), [(f.name, f.getvalue()) for f in files],
+    results = intake_many(session.cursor(), user, session.now(), [(f.name, f.getvalue()) for f in files],
                           progress=lambda fraction, message: bar.progress(fraction, text=message))
     st.session_state[REPORT] = [asdict(r) for r in results]
     st.session_state[ROUND] = upload_round + 1      # a fresh, empty uploader: no file goes in twice
@@ -54,19 +80,24 @@ if report:
     counts = {code: sum(1 for r in report if r["outcome"] == code) for code in OUTCOMES}
     st.markdown(_("{total} files: {created} created, {merged} merged, {rejected} rejected.").format(
         total=len(report), **counts))
+    source_names = {s.id: s.name for s in sources.list_sources(cur, active_only=False)}
     st.dataframe(
-        [{"file": r["file_name"], "outcome": outcome_label(r["outcome"]), "reason": r["reason"],
-          "lead": f"#{r['lead_id']}" if r["lead_id"] else "", "unknown_sender": r["unknown_sender"]}
-         for r in report],
+        [report_row(r, source_names) for r in report_rows(report)],
         hide_index=True, key="intake_report_table",
         column_config={"file": st.column_config.TextColumn(_("File")),
                        "outcome": st.column_config.TextColumn(_("Outcome")),
-                       "reason": st.column_config.TextColumn(_("Reason"), width="large"),
                        "lead": st.column_config.TextColumn(_("Lead")),
+                       "contact": st.column_config.TextColumn(_("Contact")),
+                       "phones": st.column_config.TextColumn(_("Phones")),
+                       "vehicles": st.column_config.TextColumn(_("Vehicles"), width="large"),
+                       "comments": st.column_config.TextColumn(_("Comments"), width="large"),
+                       "source": st.column_config.TextColumn(_("Provider → source")),
+                       "flagged": st.column_config.TextColumn(_("Flagged"), width="large"),
+                       "reason": st.column_config.TextColumn(_("Reason"), width="medium"),
                        "unknown_sender": st.column_config.CheckboxColumn(
                            _("Unknown sender"), help=_("No source is known for the sender: the default "
                                                        "source took the lead."))})
-    with_leads = {r["lead_id"]: r["file_name"] for r in report if r["lead_id"]}
+    with_leads = {r["lead_id"]: r["file_name"] for r in report_rows(report) if r["lead_id"]}
     if with_leads:
         choice, button = st.columns([3, 1], vertical_alignment="bottom")
         lead_id = choice.selectbox(_("Lead of a file"), list(with_leads), key="intake_report_lead",
@@ -89,9 +120,10 @@ else:
                     outcome=rows["outcome"].map(outcome_label),
                     lead=[f"#{int(i)}" if pd.notna(i) else "" for i in rows["lead_id"]]),
         hide_index=True, key="intake_log_table",
-        column_order=["received_at", "file_name", "outcome", "reason", "lead", "source", "unknown_sender"],
+        column_order=["received_at", "file_name", "part", "outcome", "reason", "lead", "source", "unknown_sender"],
         column_config={"received_at": st.column_config.TextColumn(_("Received")),
                        "file_name": st.column_config.TextColumn(_("File")),
+                       "part": st.column_config.TextColumn(_("Attachment")),
                        "outcome": st.column_config.TextColumn(_("Outcome")),
                        "reason": st.column_config.TextColumn(_("Reason"), width="large"),
                        "lead": st.column_config.TextColumn(_("Lead")),

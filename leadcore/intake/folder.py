@@ -2,8 +2,9 @@
 intake folder (setting `intake_folder`) take them in and move each, once its batch is
 committed, to `done/` or `rejected/` beside it.
 
-A crash between commit and move leaves files to be read again: they come back as resends
-(same ADF id or Message-ID) and only add an event. Files still being written (changed in
+A crash between a batch's commit and its move leaves at most that batch's files to be read
+again: their content hash is in the intake log, so they are skipped (no row, no event, no mail)
+and moved then. The folder must lie under the intake root (routing.intake_root). Files still being written (changed in
 the last seconds) and hidden or temporary files wait for the next poll.
 """
 from __future__ import annotations
@@ -20,7 +21,10 @@ import duckdb
 
 from leadcore.admin import settings
 from leadcore.i18n import _
-from leadcore.intake.service import IntakeResult, Progress, intake_many
+from leadcore.admin.users import User
+from leadcore.intake.routing import database_file, folder_problem, intake_root
+from leadcore.intake.service import BATCH_SIZE, IntakeResult, Progress, intake_many
+from leadcore.auth import SYSTEM
 
 log = logging.getLogger("leadcore.intake")
 DONE, REJECTED = "done", "rejected"
@@ -64,19 +68,25 @@ def _move(path: Path, outcome: str) -> Path:
     return Path(shutil.move(str(path), str(target)))
 
 
-def intake_path(cur: duckdb.DuckDBPyConnection, now: datetime, path: Path,
+def intake_path(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, path: Path,
                 progress: Progress | None = None, min_age: float = 0.0,
-                limit: int | None = None) -> FolderRun:
-    """Take in one file or every file of a folder, then move them to done/ or rejected/."""
+                limit: int | None = None, batch_size: int = BATCH_SIZE, parse_aside: bool = False) -> FolderRun:
+    """Take in one file or every file of a folder, moving each batch's files to done/ or
+    rejected/ right after that batch's commit."""
     paths = [path] if path.is_file() else lead_files(path, min_age, limit)
+    moved: dict[str, Path] = {}
+
+    def move_batch(first: int, results: list[IntakeResult]) -> None:
+        for file_path, result in zip(paths[first:first + len(results)], results):
+            try:
+                moved[file_path.name] = _move(file_path, "rejected" if result.outcome == "rejected" else "done")
+            except OSError as error:     # stored already: a file left behind is skipped next time (same content)
+                log.warning("could not move %s after intake: %s", file_path, error)
+
     # Read lazily: a folder of ten thousand mails need not sit in memory at once.
-    results = intake_many(cur, now, ((p.name, p.read_bytes()) for p in paths), progress, total=len(paths))
-    moved = {}
-    for file_path, result in zip(paths, results):
-        try:
-            moved[file_path.name] = _move(file_path, result.outcome)
-        except OSError as error:     # stored already: a file left behind only comes back as a resend
-            log.warning("could not move %s after intake: %s", file_path, error)
+    results = intake_many(cur, actor, now, ((p.name, p.read_bytes()) for p in paths), progress,
+                          batch_size=batch_size, total=len(paths), on_batch=move_batch,
+                          parse_aside=parse_aside and len(paths) > batch_size)
     return FolderRun(results, moved)
 
 
@@ -85,11 +95,14 @@ def poll_folder(cur: duckdb.DuckDBPyConnection, now: datetime) -> FolderRun | No
     configured = (settings.get(cur, "intake_folder", "") or "").strip()
     if not configured:
         return None
-    folder = Path(configured)
-    if not folder.is_dir():
-        log.warning("intake folder %s does not exist; nothing taken in", folder)
+    problem = folder_problem(configured, database_file(cur))
+    if problem:
+        log.warning("intake folder %s not polled: %s", configured, problem)
         return None
-    return intake_path(cur, now, folder, min_age=SETTLE_SECONDS, limit=POLL_LIMIT)
+    folder = Path(configured)
+    if not folder.is_absolute():
+        folder = intake_root() / folder
+    return intake_path(cur, SYSTEM, now, folder, min_age=SETTLE_SECONDS, limit=POLL_LIMIT)
 
 
 def summary(run: FolderRun, shown: int = 50) -> str:
@@ -99,9 +112,14 @@ def summary(run: FolderRun, shown: int = 50) -> str:
         lead = f"#{result.lead_id}" if result.lead_id else ""
         flag = f" ({_('unknown sender')})" if result.unknown_sender else ""
         lines.append(f"{result.file_name[:40]:<40} {_(result.outcome):<9} {lead:>8}  {result.reason}{flag}")
+        for part in result.parts:
+            part_lead = f"#{part.lead_id}" if part.lead_id else ""
+            lines.append(f"  {part.part[:38]:<38} {_(part.outcome):<9} {part_lead:>8}  {part.reason}")
     if len(run.results) > shown:
         lines.append(_("... and {n} more files.").format(n=f"{len(run.results) - shown:,}"))
-    lines.append(_("{total} files: {created} created, {merged} merged, {rejected} rejected.").format(
+    lines.append(_("{total} files: {created} created, {merged} merged, {rejected} rejected, "
+                   "{skipped} taken in before.").format(
         total=f"{len(run.results):,}", created=f"{run.count('created'):,}",
-        merged=f"{run.count('merged'):,}", rejected=f"{run.count('rejected'):,}"))
+        merged=f"{run.count('merged'):,}", rejected=f"{run.count('rejected'):,}",
+        skipped=f"{run.count('skipped'):,}"))
     return "\n".join(lines)

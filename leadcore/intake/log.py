@@ -8,11 +8,12 @@ from leadcore.paging import Page, fetch_page
 
 def intake_log_page(cur: duckdb.DuckDBPyConnection, after: tuple | None = None,
                     page_size: int = 50, outcome: str | None = None) -> Page:
-    """Rows: received_at, file_name, outcome, reason, lead_id, source, unknown_sender."""
+    """Rows: received_at, file_name, part (the attachment, in a mail of several leads), outcome,
+    reason, lead_id, source, unknown_sender."""
     return fetch_page(
         cur,
         # Newest first: the paging key is the negated id, since fetch_page orders ascending.
-        select="SELECT -g.id AS newest, g.id, g.received_at, g.file_name, g.outcome, coalesce(g.reason, '') AS reason,"
+        select="SELECT -g.id AS newest, g.id, g.received_at, g.file_name, coalesce(g.part, '') AS part, g.outcome, coalesce(g.reason, '') AS reason,"
                " g.lead_id, coalesce(s.name, '') AS source, g.flagged_unknown_sender AS unknown_sender"
                " FROM intake_log g LEFT JOIN sources s ON s.id = g.source_id",
         where="$outcome::VARCHAR IS NULL OR g.outcome = $outcome",

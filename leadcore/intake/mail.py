@@ -12,25 +12,33 @@ import re
 from dataclasses import replace
 from datetime import datetime
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 from leadcore.contacts.service import ContactInput
 from leadcore.i18n import _
 from leadcore.intake import adf
-from leadcore.intake.incoming import IncomingLead, Rejected
+from leadcore.intake import senders
+from leadcore.intake.incoming import IncomingLead, PhoneIn, Rejected, no_way_to_reach
 from leadcore.intake.labels import read_labels
+from leadcore.intake.senders import Dealership
 from leadcore.leads.service import SUBJECT_LIMIT
-from leadcore.leads.vehicles import Vehicle, interest_code, parse_price, parse_year
+from leadcore.leads.vehicles import Vehicle, interest_code, parse_price, parse_year, status_code
 
 _BROKEN_STRUCTURE = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect",
                      "MultipartInvariantViolationDefect"}
-_XML_TYPES = {"application/xml", "text/xml", "application/adf+xml"}
+_XML_TYPES = {"application/xml", "text/xml", "application/adf+xml", "application/x-adf+xml"}
 
 
-def parse_mail(data: bytes, tz: ZoneInfo) -> IncomingLead:
-    message = message_from_bytes(data, policy=policy.default)
+def parse_mail(data: bytes, tz: ZoneInfo, dealer: Dealership = Dealership()) -> list[tuple[str, IncomingLead | Rejected]]:
+    """The leads of a mail: one, or one per ADF attachment when it carries several (a broken
+    attachment among them is rejected on its own, by its name)."""
+    # compat32: the modern policy's header objects cost most of a mail's parsing time, and
+    # intake needs only a few headers, decoded below.
+    message = message_from_bytes(data, policy=policy.compat32)
     if not message.keys():
         raise Rejected(_("This is not an e-mail: it has no header lines."))
     broken = sorted({type(d).__name__ for part in message.walk() for d in part.defects} & _BROKEN_STRUCTURE)
@@ -40,38 +48,78 @@ def parse_mail(data: bytes, tz: ZoneInfo) -> IncomingLead:
     texts, htmls, xmls = _parts(message)
     body = "\n\n".join(texts) or "\n\n".join(html_to_text(h) for h in htmls)
     sender_name, sender = _address(message, "from")
+    message_id = _header(message, "message-id")[:300] or None
     headers = {"subject": _subject(message), "arrived_at": _date(message), "sender": sender,
-               "message_id": _header(message, "message-id")[:300] or None}
-    for xml in xmls:
-        root = adf.parse_xml(xml)
+               "message_id": message_id}
+    found: list[tuple[str, IncomingLead | Rejected]] = []
+    for name, xml in xmls:
+        try:
+            root = adf.parse_xml(xml)
+        except Rejected as rejected:
+            found.append((name, rejected))
+            continue
         if adf.is_adf(root):
-            lead = adf.from_root(root, tz)
-            return replace(lead, subject=headers["subject"] or lead.subject, sender=sender,
-                           message_id=headers["message_id"],
-                           arrived_at=lead.arrived_at or headers["arrived_at"])
+            try:
+                lead = adf.from_root(root, tz)
+            except Rejected as rejected:
+                found.append((name, rejected))
+                continue
+            found.append((name, replace(lead, subject=headers["subject"] or lead.subject, sender=sender,
+                                        message_id=message_id, arrived_at=lead.arrived_at or headers["arrived_at"])))
+    if len(found) > 1:
+        # Several requests in one mail: each its own lead, told apart by the attachment's name.
+        return [(name, replace(lead, part=name, message_id=f"{message_id}#{name}" if message_id else None)
+                 if isinstance(lead, IncomingLead) else lead) for name, lead in found]
+    if found:
+        if isinstance(found[0][1], Rejected):
+            raise found[0][1]
+        return found
     fields = read_labels(body)
+    reply_name, reply_to = _address(message, "reply-to")
+    person = not senders.is_machine(sender, dealer)
     if _names_customer(fields):
-        customer = _customer_from_labels(fields, _address(message, "reply-to")[1])
+        customer = _customer_from_labels(fields, reply_to if not senders.is_machine(reply_to, dealer) else "")
+    elif reply_to and not senders.is_machine(reply_to, dealer):
+        # A marketplace writing "on behalf of" puts the customer into Reply-To.
+        customer = _person(reply_name, reply_to)
+    elif person:
+        customer = _person(sender_name, sender)
     else:
-        customer = _customer_from_headers(message, sender_name, sender)
-    return IncomingLead(customer=customer, message=fields.get("message") or body.strip(),
-                        vehicle=_vehicle_from_labels(fields), **headers)
+        raise Rejected(no_way_to_reach() + " " + _("The sender {sender} is a portal, a no-reply address or "
+                                                   "the dealership's own mailer, not the customer.")
+                       .format(sender=sender))
+    if senders.is_machine(customer.email, dealer):
+        customer = replace(customer, email="")
+    phones = tuple(PhoneIn(fields[k], kind) for k, kind in (("phone", "voice"), ("mobile", "cellphone"))
+                   if fields.get(k))
+    found_vehicles = tuple(v for v in (_vehicle_from_labels(fields, dealer),
+                                       _trade_in_from_labels(fields)) if v is not None)
+    return [("", IncomingLead(customer=customer, message=_message(fields, body), vehicles=found_vehicles,
+                              phones=phones, region="", **headers))]
 
 
-def _parts(message: EmailMessage) -> tuple[list[str], list[str], list[bytes]]:
-    """Readable text, HTML and XML (ADF candidates) of the mail, attachments included for XML."""
+def _message(fields: dict[str, str], body: str) -> str:
+    """What the customer wrote, and what else the form told that has no field of its own."""
+    lines = [fields.get("message") or body.strip()]
+    if fields.get("trade_in"):
+        lines.append(_("Trade-in: {vehicle}").format(vehicle=fields["trade_in"]))
+    return "\n".join(line for line in lines if line)
+
+
+def _parts(message: Message) -> tuple[list[str], list[str], list[tuple[str, bytes | str]]]:
+    """Readable text, HTML and XML (ADF candidates, with their attachment names) of the mail."""
     texts, htmls, xmls = [], [], []
     for part in message.walk():
         if part.is_multipart():
             continue
-        kind, filename = part.get_content_type(), (part.get_filename() or "").lower()
+        kind, filename = part.get_content_type(), (part.get_filename() or "")
         attached = part.get_content_disposition() == "attachment"
-        if kind in _XML_TYPES or filename.endswith((".xml", ".adf")):
-            xmls.append(part.get_payload(decode=True) or b"")
+        if kind in _XML_TYPES or filename.lower().endswith((".xml", ".adf")):
+            xmls.append((filename, part.get_payload(decode=True) or b""))
         elif kind == "text/plain" and not attached:
             text = _text(part)
-            if adf.looks_like_xml(text.encode("utf-8")[:512]):
-                xmls.append(text.encode("utf-8"))     # some feeds send the ADF document as the body
+            if text.lstrip("\ufeff \t\r\n").startswith("<"):
+                xmls.append((filename, text))     # ADF pasted as the body: text already, whatever it declares
             else:
                 texts.append(text)
         elif kind == "text/html" and not attached:
@@ -79,45 +127,49 @@ def _parts(message: EmailMessage) -> tuple[list[str], list[str], list[bytes]]:
     return texts, htmls, xmls
 
 
-def _text(part: EmailMessage) -> str:
+def _text(part: Message) -> str:
+    payload = part.get_payload(decode=True) or b""
+    charset = part.get_content_charset() or "utf-8"
     try:
-        return part.get_content()
-    except (LookupError, UnicodeError, AssertionError):
+        return payload.decode(charset, errors="replace")
+    except LookupError:
         # An unknown or lying charset: the words are still worth more than a rejection.
-        return (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+        return payload.decode("utf-8", errors="replace")
 
 
-def _header(message: EmailMessage, name: str) -> str:
-    try:
-        return re.sub(r"\s+", " ", str(message.get(name) or "")).strip()
-    except (ValueError, TypeError, IndexError):
+def _header(message: Message, name: str) -> str:
+    """A header as text, RFC 2047 encoded words decoded."""
+    raw = message.get(name)
+    if raw is None:
         return ""
+    try:
+        text = str(make_header(decode_header(str(raw))))
+    except (ValueError, TypeError, LookupError, IndexError, UnicodeError):
+        text = str(raw)
+    return re.sub(r"\s+", " ", text).strip()
 
 
-def _subject(message: EmailMessage) -> str:
+def _subject(message: Message) -> str:
     subject = _header(message, "subject")
     return subject if len(subject) <= SUBJECT_LIMIT else subject[:SUBJECT_LIMIT - 1].rstrip() + "…"
 
 
-def _date(message: EmailMessage) -> datetime | None:
+def _date(message: Message) -> datetime | None:
     try:
-        header = message.get("date")
-        moment = getattr(header, "datetime", None)
+        moment = parsedate_to_datetime(_header(message, "date"))
     except (ValueError, TypeError, IndexError):
         return None
     return moment if moment is not None and moment.tzinfo is not None else None
 
 
-def _address(message: EmailMessage, name: str) -> tuple[str, str]:
+_ADDRESS = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+
+
+def _address(message: Message, name: str) -> tuple[str, str]:
     """(display name, lower-case address) of a From / Reply-To header; empty when unreadable."""
-    try:
-        header = message.get(name)
-        addresses = getattr(header, "addresses", ()) if header is not None else ()
-    except (ValueError, TypeError, IndexError):
-        return "", ""
-    for address in addresses:
-        if address.username and address.domain:
-            return address.display_name.strip(), address.addr_spec.lower()
+    for display, address in getaddresses([_header(message, name)]):
+        if _ADDRESS.fullmatch(address or ""):
+            return display.strip(), address.lower()
     return "", ""
 
 
@@ -134,34 +186,70 @@ def _customer_from_labels(fields: dict[str, str], reply_to: str) -> ContactInput
     return ContactInput(
         salutation=fields.get("salutation", ""), first_name=first, last_name=last,
         company=fields.get("company", ""), email=fields.get("email", "") or reply_to,
-        phone=fields.get("phone", ""),
-        mobile=fields.get("mobile", ""), street=fields.get("street", ""),
-        postal_code=fields.get("postal_code", ""), city=fields.get("city", ""))
+        street=fields.get("street", ""), postal_code=fields.get("postal_code", ""), city=fields.get("city", ""),
+        country=fields.get("country", ""))
 
 
-def _customer_from_headers(message: EmailMessage, from_name: str, sender: str) -> ContactInput:
-    # A marketplace writing "on behalf of" puts the customer into Reply-To.
-    reply_name, reply_to = _address(message, "reply-to")
-    name, email = (reply_name, reply_to) if reply_to and reply_to != sender else (from_name, sender)
+def _person(name: str, email: str) -> ContactInput:
     first, last = adf.split_full_name(name) if name else ("", "")
-    return ContactInput(first_name=first, last_name=last, email=email)
+    return ContactInput(first_name=first, last_name=last, email=email, country="")
 
 
-def _vehicle_from_labels(fields: dict[str, str]) -> Vehicle | None:
+_CURRENCY_OF_COUNTRY = {"DE": "EUR", "AT": "EUR", "CH": "CHF", "US": "USD", "CA": "CAD", "GB": "GBP"}
+
+
+def _currency(text: str, dealer: Dealership) -> str:
+    """The price's own currency when it names one; else the dealership's."""
+    for mark, code in (("€", "EUR"), ("eur", "EUR"), ("chf", "CHF"), ("cad", "CAD"), ("c$", "CAD"),
+                       ("usd", "USD"), ("$", "USD"), ("£", "GBP")):
+        if mark in text.lower():
+            return code
+    return _CURRENCY_OF_COUNTRY.get(dealer.country, "")
+
+
+def _odometer(text: str) -> tuple[int | None, str]:
+    digits = re.sub(r"\D", "", re.split(r"[,.]\d{1,2}\b(?!\d)", text or "")[0])
+    units = "mi" if re.search(r"\bmi", (text or "").lower()) else "km" if digits else ""
+    return (int(digits) if digits and len(digits) <= 9 else None), units
+
+
+def _vehicle_from_labels(fields: dict[str, str], dealer: Dealership) -> Vehicle | None:
+    named = fields.get("vehicle", "")
+    year = parse_year(fields.get("year")) or parse_year(named)
+    words = re.sub(r"\b(19|20)\d\d\b", "", named).split()
+    make = fields.get("make", "") or (words[0] if words else "")
+    model = fields.get("model", "") or " ".join(words[1:] if not fields.get("make") else words)
+    odometer, units = _odometer(fields.get("odometer", ""))
+    condition = fields.get("condition", "")
+    status = status_code(condition) or ("used" if fields.get("year") or odometer else None)
+    price = parse_price(fields.get("price"))
     vehicle = Vehicle(
-        interest=interest_code(fields.get("interest")), year=parse_year(fields.get("year")),
-        make=fields.get("make", ""), model=fields.get("model", "") or fields.get("vehicle", ""),
-        vin=fields.get("vin", ""), stock_number=fields.get("stock_number", ""),
-        price=parse_price(fields.get("price")),
-        price_currency="EUR" if parse_price(fields.get("price")) is not None else "")
+        interest=interest_code(fields.get("interest")) or ("buy" if named or make else None), status=status,
+        year=year, make=make, model=model, trim=fields.get("trim", ""), vin=fields.get("vin", ""),
+        stock_number=fields.get("stock_number", ""), price=price,
+        price_currency=_currency(fields.get("price", ""), dealer) if price is not None else "",
+        odometer=odometer, odometer_units=units, condition=condition)
     return None if vehicle.is_empty and vehicle.interest is None else vehicle
+
+
+def _trade_in_from_labels(fields: dict[str, str]) -> Vehicle | None:
+    text = fields.get("trade_in", "")
+    if not text:
+        return None
+    words = re.split(r"[,;]", text)[0].split()
+    odometer, units = _odometer(re.search(r"[\d.,]+\s*(km|mi)", text).group(0) if re.search(
+        r"[\d.,]+\s*(km|mi)", text) else "")
+    return Vehicle(interest="trade_in", status="used", year=parse_year(text), make=words[0] if words else "",
+                   model=" ".join(words[1:]), odometer=odometer, odometer_units=units, comments=text)
 
 
 class _TextOfHtml(HTMLParser):
     """Visible text of an HTML mail: blocks become lines, scripts and styles vanish."""
 
+    # Table cells and definition-list items are lines of their own: a label and its value sit
+    # in separate elements, and read_labels pairs a label line with the value line after it.
     _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul",
-               "ol", "blockquote", "section", "article", "header", "footer"}
+               "ol", "blockquote", "section", "article", "header", "footer", "td", "th", "dt", "dd", "dl"}
     _HIDDEN = {"script", "style", "head", "title", "template", "noscript"}
 
     def __init__(self) -> None:
@@ -174,8 +262,6 @@ class _TextOfHtml(HTMLParser):
             self._hidden += 1
         elif tag in self._BLOCKS:
             self.chunks.append("\n")
-        elif tag in ("td", "th"):
-            self.chunks.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._HIDDEN:

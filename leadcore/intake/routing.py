@@ -1,12 +1,15 @@
-"""Which source an intake message belongs to, and the Settings that decide it: sender
-addresses/domains of marketplaces, the default source for unknown senders, the intake folder.
+"""Which source an intake message belongs to, and the Settings that decide it: one table
+(sender_sources) maps ADF provider names and sender addresses/domains to sources; the default
+source takes unknown senders; the intake folder lies under a configured root.
 
-Intake never creates a source: an ADF provider (or id source) names an existing active source
-(case-insensitively), a mail's sender address or domain is looked up in sender_sources, and
-everything else goes to the default source and is flagged for the desk.
+The provider decides the source: a mapped provider name, else a source of that name, else a
+new INACTIVE source created on first sight, which a manager confirms in Settings → Intake.
+A mail without a provider goes by its sender address or domain, else to the default source
+and is flagged for the desk.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +25,7 @@ from leadcore.intake.incoming import IncomingLead
 from leadcore.roles import require_settings_editor
 from leadcore.auth import User
 
+SOURCE_NAME_LIMIT = 100
 _DOMAIN = re.compile(r"@?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")
 _ADDRESS = re.compile(r"[^@\s]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")
 
@@ -30,29 +34,53 @@ _ADDRESS = re.compile(r"[^@\s]+@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}"
 class Route:
     source_id: int | None        # None: no source can take it (no usable default)
     unknown_sender: bool
+    provider: str = ""           # the provider that decided it
+    new_source: bool = False     # created on first sight (inactive until a manager confirms it)
 
 
 class Router:
-    """The routing tables of one transaction, read once for a whole batch of messages."""
+    """The routing tables of one transaction, read once for a whole batch of messages.
+
+    The provider decides: a provider name mapped in Settings, else a source of that name, else
+    a new inactive source of that name (and its mapping) created on first sight for a manager
+    to confirm. Without a provider the sender address or domain decides; else the default."""
 
     def __init__(self, cur: duckdb.DuckDBPyConnection):
         rows = cur.execute("SELECT id, name, active FROM sources").fetchall()
         self._active = {source_id for source_id, _name, active in rows if active}
         self._by_name = {name.strip().lower(): source_id for source_id, name, _active in rows}
-        self._patterns = dict(cur.execute("SELECT pattern, source_id FROM sender_sources").fetchall())
+        mapped = cur.execute("SELECT pattern, source_id, coalesce(kind, 'sender') FROM sender_sources").fetchall()
+        self._patterns = {p: s for p, s, kind in mapped if kind == "sender"}
+        self._providers = {p: s for p, s, kind in mapped if kind == "provider"}
         default = settings.get(cur, "intake_default_source_id")
         self.default_source_id = default if default in self._active else None
+        self._created: dict[str, int] = {}
 
-    def route(self, incoming: IncomingLead) -> Route:
+    def route(self, cur: duckdb.DuckDBPyConnection, incoming: IncomingLead) -> Route:
         for name in incoming.provider_names:
-            source_id = self._by_name.get(name.strip().lower())
-            if source_id in self._active:
-                return Route(source_id, False)
+            key = name.strip().lower()[:SOURCE_NAME_LIMIT]
+            if not key:
+                continue
+            source_id = self._providers.get(key) or self._by_name.get(key)
+            if source_id is not None:
+                return Route(source_id, False, name, key in self._created)
+            self._created[key] = self._providers[key] = self._create_source(cur, name.strip()[:SOURCE_NAME_LIMIT])
+            return Route(self._providers[key], False, name, True)
         for pattern in sender_patterns(incoming.sender):
             source_id = self._patterns.get(pattern)
             if source_id in self._active:
                 return Route(source_id, False)
         return Route(self.default_source_id, True)
+
+    def _create_source(self, cur: duckdb.DuckDBPyConnection, name: str) -> int:
+        source_id = cur.execute(
+            "INSERT INTO sources (name, channel, active, position)"
+            " SELECT ?, 'marketplace', FALSE, coalesce(max(position), 0) + 1 FROM sources RETURNING id",
+            [name]).fetchall()[0][0]
+        cur.execute("INSERT INTO sender_sources (pattern, source_id, kind) VALUES (?, ?, 'provider')",
+                    [name.lower(), source_id])
+        self._by_name[name.lower()] = source_id
+        return source_id
 
 
 def sender_patterns(sender: str) -> list[str]:
@@ -85,9 +113,10 @@ def update_intake_settings(cur: duckdb.DuckDBPyConnection, user: User, now: date
     active = {r[0] for r in cur.execute("SELECT id FROM sources WHERE active").fetchall()}
     if default_source_id not in active:
         errors.append(ValidationError("default_source", _("Default source must be an active source.")))
-    if folder and not Path(folder).is_dir():
-        errors.append(ValidationError("folder", _("The folder {folder} does not exist on the server.")
-                                      .format(folder=folder)))
+    if folder:
+        problem = folder_problem(folder, database_file(cur))
+        if problem:
+            errors.append(ValidationError("folder", problem))
     if errors:
         raise ValidationErrors(errors)
     before, after = intake_settings(cur), IntakeSettings(default_source_id, folder)
@@ -101,22 +130,74 @@ def update_intake_settings(cur: duckdb.DuckDBPyConnection, user: User, now: date
     return after
 
 
+def intake_root() -> Path:
+    """The only folder tree the intake folder may lie in: LEADCORE_INTAKE_ROOT, by default
+    data/intake/ under the project. A folder setting must never reach the database's own
+    folder or anywhere else on the server."""
+    configured = os.environ.get("LEADCORE_INTAKE_ROOT", "").strip()
+    return Path(configured).resolve() if configured else (Path(__file__).resolve().parents[2] / "data" / "intake")
+
+
+def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the database `cur` works on (None in memory)."""
+    rows = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(rows[0][0]).resolve() if rows and rows[0][0] else None
+
+
+def folder_problem(folder: str, database: Path | None = None) -> str:
+    """Why this folder cannot be the intake folder; "" when it can."""
+    path = Path(folder).expanduser()
+    root = intake_root()
+    resolved = (root / path).resolve() if not path.is_absolute() else path.resolve()
+    if resolved != root and root not in resolved.parents:
+        return _("The intake folder must lie inside {root}.").format(root=root)
+    database = database or db.database_path().resolve()
+    if resolved == database.parent or resolved in database.parents:
+        return _("The intake folder cannot be the database's folder.")
+    if not resolved.is_dir():
+        return _("The folder {folder} does not exist on the server.").format(folder=folder)
+    return ""
+
+
 @dataclass(frozen=True)
 class SenderSource:
     pattern: str
     source_id: int
     source: str
+    kind: str = "sender"         # sender (address / @domain) or provider (an ADF provider name)
+    active: bool = True          # the source; an inactive one was created on first sight
 
 
 def sender_sources(cur: duckdb.DuckDBPyConnection) -> list[SenderSource]:
     return [SenderSource(*r) for r in cur.execute(
-        "SELECT m.pattern, m.source_id, s.name FROM sender_sources m JOIN sources s ON s.id = m.source_id"
-        " ORDER BY ltrim(m.pattern, '@'), m.pattern").fetchall()]
+        "SELECT m.pattern, m.source_id, s.name, coalesce(m.kind, 'sender'), s.active FROM sender_sources m"
+        " JOIN sources s ON s.id = m.source_id ORDER BY coalesce(m.kind, 'sender'), ltrim(m.pattern, '@'), m.pattern"
+    ).fetchall()]
 
 
-def clean_pattern(text: str) -> str:
-    """A sender address ("leads@mobile.de") or domain ("@mobile.de", "mobile.de"), lower case."""
+def confirm_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, source_id: int) -> None:
+    """A manager confirms a source intake created on first sight: it becomes active."""
+    require_settings_editor(user)
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        before = c.execute("SELECT name, active FROM sources WHERE id = ?", [source_id]).fetchall()
+        if not before:
+            raise ValidationErrors([ValidationError("source", _("This source no longer exists."))])
+        c.execute("UPDATE sources SET active = TRUE WHERE id = ?", [source_id])
+        audit.record(c, user, now, "source", str(source_id), "confirm", {"active": before[0][1]}, {"active": True})
+
+    db.write(cur, work)
+
+
+def clean_pattern(text: str, kind: str = "sender") -> str:
+    """A sender address ("leads@mobile.de") or domain ("@mobile.de", "mobile.de"), lower case;
+    or a provider name as ADF files write it ("Cars.com", "TrueCar"), lower case."""
     pattern = (text or "").strip().lower()
+    if kind == "provider":
+        if not pattern or len(pattern) > SOURCE_NAME_LIMIT:
+            raise ValidationErrors([ValidationError("pattern", _(
+                "Provider name is required (at most {n} characters).").format(n=SOURCE_NAME_LIMIT))])
+        return " ".join(pattern.split())
     if _ADDRESS.fullmatch(pattern):
         return pattern
     if _DOMAIN.fullmatch(pattern):
@@ -126,10 +207,12 @@ def clean_pattern(text: str) -> str:
 
 
 def add_sender_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, pattern: str,
-                      source_id: int | None) -> SenderSource:
-    """Mails from this sender (address or domain) become leads of this source."""
+                      source_id: int | None, kind: str = "sender") -> SenderSource:
+    """Mails from this sender (address or domain), or ADF files of this provider, become leads
+    of this source."""
     require_settings_editor(user)
-    pattern = clean_pattern(pattern)
+    kind = "provider" if kind == "provider" else "sender"
+    pattern = clean_pattern(pattern, kind)
     source = cur.execute("SELECT name FROM sources WHERE id = ?", [source_id or -1]).fetchall()
     if not source:
         raise ValidationErrors([ValidationError("source", _("Choose the source of these mails."))])
@@ -138,11 +221,12 @@ def add_sender_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
             "{pattern} is mapped already; remove it first to map it to another source.").format(pattern=pattern))])
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
-        c.execute("INSERT INTO sender_sources (pattern, source_id) VALUES (?, ?)", [pattern, source_id])
-        audit.record(c, user, now, "intake", pattern, "add", None, {"pattern": pattern, "source_id": source_id})
+        c.execute("INSERT INTO sender_sources (pattern, source_id, kind) VALUES (?, ?, ?)", [pattern, source_id, kind])
+        audit.record(c, user, now, "intake", pattern, "add", None,
+                     {"pattern": pattern, "source_id": source_id, "kind": kind})
 
     db.write(cur, work)
-    return SenderSource(pattern, source_id, source[0][0])
+    return SenderSource(pattern, source_id, source[0][0], kind)
 
 
 def remove_sender_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, pattern: str) -> None:

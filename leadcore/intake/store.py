@@ -1,10 +1,13 @@
 """Storing a batch of parsed intake messages inside ONE transaction (the caller's).
 
-Per message, in order: its source, then a resend check (same ADF id or same e-mail Message-ID
-as a stored lead), the contact (matching), a second resend check (an open lead of the same
-contact and source from the last 30 days), the editor (distribution), and the new lead with
-its vehicle and events. A resend adds an "intake" event ("resent: ...") to the lead it repeats.
-Every message, rejected ones too, gets its intake_log row.
+First, files taken in before (same content hash) are skipped: no row, no event, no mail.
+Per message, in order: its source (the provider decides), then the resend check: the same
+Message-ID, or the same non-empty external id from the same provider AND the same customer
+(e-mail or phone) -- nothing else makes a message a resend, so two customers never share a
+lead; then the contact (a certain match, or a new contact, flagged as a possible duplicate when
+the match is uncertain), the editor (distribution), and the new lead with its vehicles, origin
+and events. A resend adds an "intake" event ("resent: ...") to the lead it repeats. Every
+message, rejected ones too, gets its intake_log row.
 
 The reads are set queries for the whole batch and the writes Arrow bulk inserts: per message
 a DuckDB statement costs about as much as scanning a table, so this is what makes hundreds
@@ -15,13 +18,12 @@ contact form's.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
-from itertools import count
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
-import pyarrow as pa
 
+from leadcore.intake import records, senders
 from leadcore.mail import autoresponder
 from leadcore.contacts import service as contacts
 from leadcore.leads import distribution
@@ -37,9 +39,6 @@ from leadcore.intake.incoming import IncomingLead
 from leadcore.intake.matching import ContactIndex
 from leadcore.intake.routing import Router
 
-RESEND_WINDOW = timedelta(days=30)
-UTC = timezone.utc
-_staging = count()
 
 
 @dataclass
@@ -53,6 +52,13 @@ class Message:
     lead: int | _NewLead | None = None
     source_id: int | None = None
     unknown_sender: bool = False
+    part: str = ""                  # the attachment, in a mail of several leads
+    content_hash: str = ""          # sha256 of the whole file: a file is taken in once
+    file_key: int = 0               # which file of the batch (parts of one file share it)
+    provider: str = ""              # the provider that decided the source
+    new_source: bool = False        # that source was created on first sight
+    possible_duplicate_of: int | None = None
+    details: dict = field(default_factory=dict)
 
     @property
     def lead_id(self) -> int | None:
@@ -62,6 +68,8 @@ class Message:
 @dataclass(eq=False)   # identity: stands in for a contact id until the insert allocates it
 class _NewContact:
     data: ContactInput
+    incoming: IncomingLead
+    possible_duplicate_of: int | _NewContact | None = None
     id: int = 0
 
 
@@ -82,13 +90,15 @@ class _NewLead:
 
 def store_batch(c: duckdb.DuckDBPyConnection, now: datetime, batch: list[Message]) -> None:
     """Decide and store every message of `batch` (in place: outcome, reason, lead)."""
+    _skip_known_files(c, batch)
     router = Router(c)
     live = []
     for m in batch:
-        if m.incoming is None:
+        if m.incoming is None or m.outcome == SKIPPED:
             continue
-        route = router.route(m.incoming)
+        route = router.route(c, m.incoming)
         m.source_id, m.unknown_sender = route.source_id, route.unknown_sender
+        m.provider, m.new_source = route.provider, route.new_source
         if route.source_id is None:
             m.reason = _("The sender is unknown and no active default source is set for intake "
                          "(Settings, Intake).")
@@ -102,9 +112,29 @@ def store_batch(c: duckdb.DuckDBPyConnection, now: datetime, batch: list[Message
         if m.outcome == "merged" and isinstance(m.lead, _NewLead) and m.lead not in decisions.new_leads:
             m.outcome, m.lead = "rejected", None
             m.reason = _("A resend of a message that was rejected: {why}").format(why=m.reason)
-    _write(c, now, batch, decisions.new_contacts, decisions.new_leads)
+    records.write(c, now, batch, decisions.new_contacts, decisions.new_leads)
     decisions.distributor.save(c)
     _queue_mails(c, now, batch, decisions.new_leads)
+
+
+SKIPPED = "skipped"
+
+
+def _skip_known_files(c: duckdb.DuckDBPyConnection, batch: list[Message]) -> None:
+    """A file taken in before (same content, in the intake log) or earlier in this batch is not
+    taken in again: no log row, no event, no mail. So a crash between a batch's commit and
+    moving its files costs nothing when the folder is read again."""
+    hashes = sorted({m.content_hash for m in batch if m.content_hash})
+    known = {r[0] for r in c.execute(
+        "SELECT DISTINCT content_hash FROM intake_log WHERE content_hash IN (SELECT unnest(?::VARCHAR[]))",
+        [hashes]).fetchall()} if hashes else set()
+    first_file: dict[str, int] = {}
+    for m in batch:
+        if not m.content_hash:
+            continue
+        owner = first_file.setdefault(m.content_hash, m.file_key)
+        if m.content_hash in known or owner != m.file_key:
+            m.outcome, m.lead, m.reason = SKIPPED, None, _("This file was taken in before; nothing was done.")
 
 
 class _Decisions:
@@ -115,55 +145,73 @@ class _Decisions:
         self.now = now
         self.distributor = Distributor(c, now)
         self.by_external, self.by_message_id = _stored_requests(c, live)
-        self.index = ContactIndex.load(c, [m.incoming.customer for m in live])
-        known = sorted({*self.index.by_email.values(), *self.index.by_phone.values(),
-                        *self.index.by_name.values()})
-        self.open_leads = _open_leads(c, now, known)
+        self.index = ContactIndex.load(c, [(m.incoming.customer, _valid_phones(m.incoming)) for m in live])
+        known = self.index.known
         self.previous = distribution.previous_editors(c, known)
         self.new_contacts: list[_NewContact] = []
         self.new_leads: list[_NewLead] = []
 
     def decide(self, m: Message) -> None:
         incoming = m.incoming
-        repeated = (self.by_external.get(incoming.external_id or "")
-                    or self.by_message_id.get(incoming.message_id or ""))
-        if repeated is not None:
-            _merge(m, repeated, _("resent: the same request was taken in before"))
-            return
-        contact, rule = self.index.match(incoming.customer)
-        if contact is not None and (contact, m.source_id) in self.open_leads:
-            _merge(m, self.open_leads[(contact, m.source_id)],
-                   _("resent: the contact has an open lead of this source from the last 30 days"))
-            return
+        phones = _valid_phones(incoming)
+        # The same e-mail (Message-ID), or the same id from the same provider, is a resend only
+        # for the same customer (e-mail or phone): providers put one id on every lead
+        # ("leadtype/Email"), and two customers must never share a lead.
+        for table, key, why in (
+                (self.by_message_id, incoming.message_id, _("resent: the same e-mail (Message-ID) was taken in before")),
+                (self.by_external, incoming.external_id,
+                 _("resent: the same request ({id}) of the same customer was taken in before"))):
+            for lead, email, numbers in table.get(key or "", []):
+                if (incoming.customer.email and incoming.customer.email.lower() == email) or set(phones) & numbers:
+                    _merge(m, lead, why.format(id=incoming.external_id))
+                    return
+        match = self.index.match(incoming.customer, phones, incoming.named)
+        contact = match.contact if match.certain else None
         assignment = self.distributor.choose(m.source_id, self.previous.get(contact))
         if assignment is None:
             m.reason = _("No active user can receive the lead.")
             return
         if contact is None:
-            contact = _NewContact(incoming.customer)
+            contact = _NewContact(incoming.customer, incoming,
+                                  possible_duplicate_of=match.contact if not match.certain else None)
             self.new_contacts.append(contact)
-            self.index.remember(incoming.customer, contact)
+            self.index.remember(incoming.customer, phones, contact, incoming.named)
         lead = _NewLead(m, contact, assignment.user_id, assignment.how, min(incoming.arrived_at or self.now, self.now))
         self.new_leads.append(lead)
         m.outcome, m.lead = "created", lead
-        m.reason = _("contact found by {rule}").format(rule=_(rule)) if rule else _("new contact")
+        if match.contact is not None and not match.certain:
+            m.possible_duplicate_of = match.contact if isinstance(match.contact, int) else None
+            m.reason = _("new contact, possible duplicate (same {rule}, other person?)").format(rule=_(match.rule))
+        else:
+            m.reason = _("contact found by {rule}").format(rule=_(match.rule)) if match.rule else _("new contact")
         # Later messages of the batch find this lead as the one they repeat.
-        for key, table in ((incoming.external_id, self.by_external), (incoming.message_id, self.by_message_id)):
+        for table, key in ((self.by_message_id, incoming.message_id), (self.by_external, incoming.external_id)):
             if key:
-                table[key] = lead
-        self.open_leads[(contact, m.source_id)] = lead
+                table.setdefault(key, []).append((lead, incoming.customer.email.lower(), set(phones)))
         self.previous[contact] = assignment.user_id
+
+
+def _valid_phones(incoming: IncomingLead) -> list[str]:
+    return [number for _raw, number, _problem in incoming.phone_problems if number] or \
+        [p for p in (incoming.customer.phone, incoming.customer.mobile) if p]
 
 
 def _queue_mails(c: duckdb.DuckDBPyConnection, now: datetime, batch: list[Message],
                  new_leads: list[_NewLead]) -> None:
-    """The autoresponder to each new lead's customer (one call for the batch) and a copy of each
-    message taken in to the forwarding target: outbox rows in this same transaction, so none is
-    lost or doubled."""
-    autoresponder.queue_for_new_leads(c, [lead.id for lead in new_leads], now)
+    """The autoresponder to each new lead's customer (one call for the batch; never to a
+    no-reply or the dealership's own address) and one copy of each file taken in to the
+    forwarding target (one insert for the batch): outbox rows in this same transaction, so
+    none is lost or doubled."""
+    dealer = senders.dealership(c)
+    autoresponder.queue_for_new_leads(c, [lead.id for lead in new_leads if lead.message.incoming.customer.email
+                                          and not senders.is_machine(lead.message.incoming.customer.email, dealer)],
+                                      now)
+    forwards, seen = [], set()
     for m in batch:
-        if m.outcome in ("created", "merged"):
-            autoresponder.queue_forward(c, now, m.file_name, m.raw, m.lead_id)
+        if m.outcome in ("created", "merged") and m.file_key not in seen:
+            seen.add(m.file_key)
+            forwards.append((m.file_name, m.raw, m.lead_id))
+    autoresponder.queue_forwards(c, now, forwards)
 
 
 def _merge(m: Message, lead: int | _NewLead, why: str) -> None:
@@ -171,30 +219,32 @@ def _merge(m: Message, lead: int | _NewLead, why: str) -> None:
 
 
 def _stored_requests(c: duckdb.DuckDBPyConnection, live: list[Message]) -> tuple[dict, dict]:
-    """Leads already holding a batch message's ADF id, or taken in from its Message-ID."""
+    """Leads already holding a batch message's external id, and leads taken in from its
+    Message-ID: key -> [(lead id, the customer's e-mail, their numbers)]."""
     external_ids = sorted({m.incoming.external_id for m in live if m.incoming.external_id})
     message_ids = sorted({m.incoming.message_id for m in live if m.incoming.message_id})
-    by_external = dict(c.execute(
-        "SELECT external_id, min(id) FROM leads WHERE external_id IN (SELECT unnest(?::VARCHAR[]))"
-        " GROUP BY ALL", [external_ids]).fetchall()) if external_ids else {}
-    by_message_id = dict(c.execute(
-        "SELECT message_id, min(lead_id) FROM intake_log WHERE lead_id IS NOT NULL"
-        " AND message_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL", [message_ids]).fetchall()) if message_ids else {}
+    customer = ("lower(coalesce(c.email, '')), c.phone, c.mobile FROM leads l JOIN contacts c ON c.id = l.contact_id")
+    found = []
+    if external_ids:
+        found.append(c.execute(f"SELECT 'x', l.external_id, l.id, {customer}"
+                               " WHERE l.external_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY l.id",
+                               [external_ids]).fetchall())
+    if message_ids:
+        found.append(c.execute(f"SELECT DISTINCT 'm', g.message_id, l.id, {customer}"
+                               " JOIN intake_log g ON g.lead_id = l.id"
+                               " WHERE g.message_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY l.id",
+                               [message_ids]).fetchall())
+    by_external: dict[str, list] = {}
+    by_message_id: dict[str, list] = {}
+    for rows in found:
+        for table, key, lead_id, email, phone, mobile in rows:
+            (by_external if table == "x" else by_message_id).setdefault(key, []).append(
+                (lead_id, email, {n for n in (phone, mobile) if n}))
     return by_external, by_message_id
 
 
-def _open_leads(c: duckdb.DuckDBPyConnection, now: datetime, contact_ids: list[int]) -> dict:
-    """(contact id, source id) -> the newest open lead from the resend window."""
-    if not contact_ids:
-        return {}
-    return {(contact_id, source_id): lead_id for contact_id, source_id, lead_id in c.execute(
-        "SELECT contact_id, source_id, max(id) FROM leads WHERE status = 'open' AND arrived_at >= ?"
-        " AND contact_id IN (SELECT unnest(?::BIGINT[])) GROUP BY ALL",
-        [now - RESEND_WINDOW, contact_ids]).fetchall()}
-
-
 def _lead_type(vehicle: vehicles.Vehicle | None, default: str) -> str:
-    if vehicle is not None and vehicle.interest == "trade_in":
+    if vehicle is not None and vehicle.interest in vehicles.OWN_VEHICLE:
         return "trade_in"
     if vehicle is not None and vehicle.status in ("new", "used"):
         return f"{vehicle.status}_car"
@@ -205,7 +255,7 @@ def _subject(incoming: IncomingLead, vehicle: vehicles.Vehicle | None) -> str:
     subject = " ".join((incoming.subject or "").split())
     if not subject:
         about = vehicle.description if vehicle is not None else ""
-        who = contacts.Contact(**asdict(incoming.customer)).display_name
+        who = contacts.Contact(**records.shallow(incoming.customer)).display_name
         subject = (_("Request: {vehicle}").format(vehicle=about) if about
                    else _("Request by e-mail from {name}").format(name=who))
     limit = leads.SUBJECT_LIMIT
@@ -219,14 +269,16 @@ def _note(incoming: IncomingLead) -> str:
 
 
 def _prepare_leads(c: duckdb.DuckDBPyConnection, now: datetime, new_leads: list[_NewLead]) -> None:
-    """Subject, note, type, vehicle and due times of each new lead; a lead failing the lead
+    """Subject, note, type, vehicles and due times of each new lead; a lead failing the lead
     form's checks is dropped and its message rejected."""
     today, rules = now.astimezone(settings.timezone(c)).date(), {}
     default_type = settings.get(c, "default_lead_type", "other")
     for lead in list(new_leads):
         m = lead.message
-        vehicle = vehicles.cleaned(m.incoming.vehicle, today) if m.incoming.vehicle else None
-        vehicle = None if vehicle is not None and vehicle.is_empty and vehicle.interest is None else vehicle
+        found = [vehicles.cleaned(v, today) for v in m.incoming.vehicles]
+        found = [v for v in found if not (v.is_empty and v.interest is None)]
+        wanted = [v for v in found if v.interest not in vehicles.OWN_VEHICLE]
+        vehicle = (wanted or found or [None])[0]
         subject, note = _subject(m.incoming, vehicle), _note(m.incoming)
         errors: list[ValidationError] = []
         leads.check_text(errors, subject, note)   # the lead form's own rules
@@ -239,80 +291,4 @@ def _prepare_leads(c: duckdb.DuckDBPyConnection, now: datetime, new_leads: list[
         times = duetime.due_times(lead.arrived_at, None, rules[m.source_id])
         lead.row = {"lead_type": _lead_type(vehicle, default_type), "subject": subject, "note": note or None,
                     "due_at": times.due_at, "reminder_at": times.reminder_at,
-                    "stage2_at": times.stage2_at, "vehicle": vehicle}
-
-
-def _ids(c: duckdb.DuckDBPyConnection, sequence: str, n: int) -> list[int]:
-    if not n:
-        return []
-    return sorted(r[0] for r in c.execute(f"SELECT nextval('{sequence}') FROM range(?)", [n]).fetchall())
-
-
-def _insert(c: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    name = f"intake_rows_{next(_staging)}"   # one name per call: cursors may run side by side
-    c.register(name, pa.Table.from_pylist(rows))
-    try:
-        columns = ", ".join(rows[0])
-        c.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {name}")
-    finally:
-        c.unregister(name)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-def _write(c: duckdb.DuckDBPyConnection, now: datetime, batch: list[Message],
-           new_contacts: list[_NewContact], new_leads: list[_NewLead]) -> None:
-    used = {lead.contact for lead in new_leads}
-    new_contacts = [nc for nc in new_contacts if nc in used]   # leads dropped in _prepare_leads
-    for contact, contact_id in zip(new_contacts, _ids(c, "contact_id_seq", len(new_contacts))):
-        contact.id = contact_id
-    _insert(c, "contacts", [
-        # Filed as the contact form files them (sort name here, search text right below).
-        {"id": nc.id, **asdict(nc.data), "sort_name": contacts.sort_name(nc.data),
-         "created_at": _utc(now), "updated_at": _utc(now)} for nc in new_contacts])
-    contacts.refresh_search_text(c, [nc.id for nc in new_contacts])
-    for lead, lead_id in zip(new_leads, _ids(c, "lead_id_seq", len(new_leads))):
-        lead.id = lead_id
-    _insert(c, "leads", [
-        {"id": lead.id, "contact_id": lead.contact_id, "source_id": lead.message.source_id,
-         "lead_type": lead.row["lead_type"], "subject": lead.row["subject"], "note": lead.row["note"],
-         # Nobody typed an intake lead in: it counts as created by its first editor.
-         "editor_id": lead.editor_id, "created_by": lead.editor_id, "status": "open",
-         "arrived_at": _utc(lead.arrived_at), "due_at": _utc(lead.row["due_at"]),
-         "reminder_at": _utc(lead.row["reminder_at"]), "stage2_at": _utc(lead.row["stage2_at"]),
-         "last_activity_at": _utc(lead.arrived_at), "external_id": lead.message.incoming.external_id,
-         **_vehicle_columns(lead.row["vehicle"])}
-        for lead in new_leads])
-    events = []
-    for lead in new_leads:
-        events.append(_event(lead.id, now, "created", lead.row["subject"]))
-        events.append(_event(lead.id, now, "assigned", lead.assigned_how))
-    merged = [m for m in batch if m.outcome == "merged"]
-    for m in merged:
-        events.append(_event(m.lead_id, now, "intake", f"{m.reason} ({m.file_name})"))
-    _insert(c, "lead_events", events)
-    stored_before = sorted({m.lead for m in merged if isinstance(m.lead, int)})
-    if stored_before:
-        c.execute("UPDATE leads SET last_activity_at = ? WHERE id IN (SELECT unnest(?::BIGINT[]))",
-                  [now, stored_before])
-    _insert(c, "intake_log", [
-        {"received_at": _utc(now), "file_name": m.file_name[:300],
-         "message_id": m.incoming.message_id if m.incoming else None,
-         "external_id": m.incoming.external_id if m.incoming else None, "outcome": m.outcome,
-         "reason": m.reason[:1000] or None, "lead_id": m.lead_id, "source_id": m.source_id,
-         "flagged_unknown_sender": m.unknown_sender} for m in batch])
-
-
-def _event(lead_id: int, now: datetime, kind: str, detail: str) -> dict:
-    return {"lead_id": lead_id, "happened_at": _utc(now), "user_id": None, "kind": kind, "detail": detail}
-
-
-def _vehicle_columns(vehicle: vehicles.Vehicle | None) -> dict:
-    values = vehicles.columns(vehicle)
-    # The price as text, cast by the insert: Arrow would infer another decimal width per batch.
-    price = values["vehicle_price"]
-    return {**values, "vehicle_price": None if price is None else str(price)}
+                    "stage2_at": times.stage2_at, "vehicle": vehicle, "vehicles": found}

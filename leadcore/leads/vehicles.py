@@ -4,7 +4,7 @@ kept in the lead's vehicle_* columns, shown on the lead detail."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -16,7 +16,9 @@ from leadcore.leads.visibility import require_visible
 from leadcore.auth import User
 
 INTERESTS = {"buy": N_("Buy"), "lease": N_("Lease"), "trade_in": N_("Trade-in"),
-             "test_drive": N_("Test drive")}
+             "sell": N_("Sell"), "test_drive": N_("Test drive")}
+# The customer's own vehicle (offered in part exchange, or for sale outright), not one they want.
+OWN_VEHICLE = frozenset({"trade_in", "sell"})
 STATUSES = {"new": N_("New"), "used": N_("Used")}
 TEXT_LIMIT = 200
 COMMENTS_LIMIT = 2_000
@@ -26,7 +28,7 @@ PRICE_LIMIT = Decimal("9999999999.99")     # DECIMAL(12, 2)
 _INTEREST_WORDS = {
     "buy": "buy", "purchase": "buy", "kauf": "buy", "kaufen": "buy", "kaufinteresse": "buy",
     "lease": "lease", "leasing": "lease", "finanzierung": "lease", "finance": "lease",
-    "sell": "trade_in", "tradein": "trade_in", "inzahlungnahme": "trade_in", "verkauf": "trade_in",
+    "sell": "sell", "ankauf": "sell", "tradein": "trade_in", "inzahlungnahme": "trade_in", "verkauf": "trade_in",
     "testdrive": "test_drive", "probefahrt": "test_drive",
 }
 _STATUS_WORDS = {"new": "new", "neu": "new", "neuwagen": "new",
@@ -45,6 +47,14 @@ class Vehicle:
     price: Decimal | None = None
     price_currency: str = ""
     comments: str = ""
+    trim: str = ""
+    price_type: str = ""               # ADF: quote, offer, msrp, invoice, call, appraisal, asking
+    odometer: int | None = None
+    odometer_units: str = ""
+    condition: str = ""
+    colors: str = ""
+    finance: str = ""
+    year_conflict: bool = False        # the VIN's model year contradicts `year`
     # Filled by `checked` from the VIN:
     vin_valid: bool | None = None
     vin_problem: str = ""
@@ -54,7 +64,7 @@ class Vehicle:
     @property
     def description(self) -> str:
         """"2021 Volkswagen Golf", or what of it is known."""
-        return " ".join(str(p) for p in (self.year, self.make, self.model) if p)
+        return " ".join(str(p) for p in (self.year, self.make, self.model, self.trim) if p)
 
     @property
     def is_empty(self) -> bool:
@@ -114,7 +124,8 @@ def parse_price(text: str | None) -> Decimal | None:
 def cleaned(vehicle: Vehicle, today: date) -> Vehicle:
     """Texts trimmed to their limits, an impossible year dropped, the VIN checked and decoded."""
     texts = {name: (getattr(vehicle, name) or "").strip()[:TEXT_LIMIT]
-             for name in ("make", "model", "stock_number", "price_currency")}
+             for name in ("make", "model", "stock_number", "price_currency", "trim", "price_type",
+                          "odometer_units", "condition", "colors", "finance")}
     year = vehicle.year if vehicle.year and 1900 <= vehicle.year <= today.year + 2 else None
     clean = replace(vehicle, **texts, year=year, comments=(vehicle.comments or "").strip()[:COMMENTS_LIMIT],
                     interest=vehicle.interest if vehicle.interest in INTERESTS else None,
@@ -122,13 +133,15 @@ def cleaned(vehicle: Vehicle, today: date) -> Vehicle:
     if not (vehicle.vin or "").strip():
         return replace(clean, vin="", vin_valid=None, vin_problem="", vin_manufacturer="", vin_model_year=None)
     check = vins.check_vin(vehicle.vin, today)
+    # The file's own year is shown; a VIN that says otherwise is flagged, never believed over it.
+    conflict = bool(year and check.model_year and check.model_year != year)
     return replace(clean, vin=check.vin[:TEXT_LIMIT], vin_valid=check.valid, vin_problem=check.problem,
-                   vin_manufacturer=check.manufacturer, vin_model_year=check.model_year)
+                   vin_manufacturer=check.manufacturer, vin_model_year=check.model_year, year_conflict=conflict)
 
 
 def columns(vehicle: Vehicle | None) -> dict:
     """The lead's vehicle_* column values (empty texts as NULL; all NULL without a vehicle)."""
-    values = asdict(vehicle) if vehicle is not None else {}
+    values = {f.name: getattr(vehicle, f.name) for f in fields(vehicle)} if vehicle is not None else {}
     return {column: (None if values.get(name) in ("", None) else values[name])
             for name, column in COLUMN_OF.items()}
 
@@ -141,6 +154,29 @@ def get_vehicle(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_
         return None
     return Vehicle(**{name: ("" if value is None and name in _TEXT_FIELDS else value)
                       for name, value in zip(COLUMN_OF, row)})
+
+
+# lead_vehicles column -> Vehicle field, for the leads intake gave several vehicles.
+_ROW_FIELDS = {"interest": "interest", "status": "status", "year": "year", "make": "make", "model": "model",
+               "trim": "trim", "vin": "vin", "vin_valid": "vin_valid", "vin_problem": "vin_problem",
+               "manufacturer": "vin_manufacturer", "vin_model_year": "vin_model_year",
+               "year_conflict": "year_conflict", "stock": "stock_number", "price": "price",
+               "price_type": "price_type", "currency": "price_currency", "odometer": "odometer",
+               "odometer_units": "odometer_units", "condition": "condition", "colors": "colors",
+               "finance": "finance", "comments": "comments"}
+
+
+def get_vehicles(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int) -> list[Vehicle]:
+    """All vehicles of the lead, wanted ones and the customer's own (trade-in, sell), in the
+    feed's order; a lead typed in has at most its one vehicle of interest."""
+    require_visible(cur, user, lead_id, now)
+    rows = cur.execute(f"SELECT {', '.join(_ROW_FIELDS)} FROM lead_vehicles WHERE lead_id = ? ORDER BY position",
+                       [lead_id]).fetchall()
+    if not rows:
+        single = get_vehicle(cur, user, now, lead_id)
+        return [single] if single is not None else []
+    return [Vehicle(**{name: ("" if value is None and name in _TEXT_FIELDS else value)
+                       for name, value in zip(_ROW_FIELDS.values(), row)}) for row in rows]
 
 
 def interest_label(code: str | None) -> str:

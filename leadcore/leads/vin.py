@@ -26,6 +26,7 @@ _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # North America (1-5) and China (L) make the check digit (position 9) mandatory; European
 # makers mostly fill it freely, so checking theirs would flag good VINs.
 _CHECK_DIGIT_REGIONS = tuple("12345L")
+_NORTH_AMERICA = "12345"
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,15 @@ def check_digit(vin: str) -> str:
 
 
 def model_year(vin: str, today: date) -> int | None:
-    """The latest model year position 10 can stand for, not after next year."""
+    """The model year position 10 stands for. North American VINs (49 CFR 565) say which 30-year
+    cycle: a digit in position 7 means 1980-2009, a letter 2010-2039. Elsewhere the latest year
+    the code can stand for, not after next year."""
     code = vin[9]
     if code not in _YEAR_CODES:
         return None
     year = 1980 + _YEAR_CODES.index(code)
+    if vin[0] in _NORTH_AMERICA:
+        return year if vin[6].isdigit() else year + 30
     while year + 30 <= today.year + 1:
         year += 30
     return year

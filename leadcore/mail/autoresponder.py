@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from pathlib import PurePath
 
@@ -64,8 +65,9 @@ def _render(lead_id: int, context: mail_render.Context,
 
 def _original_subject(raw: bytes) -> str:
     try:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-        return " ".join(str(headers.get("subject", "")).split())
+        # compat32 and one decoded header: the default policy's header objects cost ~0.3 ms a mail
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+        return " ".join(str(make_header(decode_header(str(headers.get("subject", ""))))).split())
     except Exception:  # noqa: BLE001 - a broken header still gets forwarded, under the file's name
         return ""
 
@@ -80,20 +82,30 @@ def queue_forward(cur: duckdb.DuckDBPyConnection, now: datetime, file_name: str,
                   lead_id: int | None) -> int | None:
     """Queue a copy of an intake message (attached as it arrived) to the forwarding target;
     None when no forwarding target is set."""
+    return (queue_forwards(cur, now, [(file_name, raw, lead_id)]) or [None])[0]
+
+
+def queue_forwards(cur: duckdb.DuckDBPyConnection, now: datetime,
+                   files: list[tuple[str, bytes, int | None]]) -> list[int]:
+    """The same for a batch of intake files, with one settings read and one outbox insert
+    (a statement per copy was most of intake's time); their outbox ids, in order."""
     target = (settings.get(cur, "forwarding_target", "") or "").strip()
-    if not target:
-        return None
+    if not target or not files:
+        return []
+    mailbox = (settings.get(cur, "mailbox_address", "") or "").strip()
+    return outbox.queue_many(cur, now, [_forward(target, mailbox, *f) for f in files])
+
+
+def _forward(target: str, mailbox: str, file_name: str, raw: bytes, lead_id: int | None) -> outbox.OutgoingMail:
     name = _safe_file_name(file_name)
     is_xml = name.lower().endswith(".xml")
     original = "" if is_xml else _original_subject(raw)
     subject = f"Fwd: {original}" if original else f"Lead file: {name}"
     lead_line = f"Lead in leadcore: #{lead_id}" if lead_id is not None else "No lead was created from it."
-    mailbox = (settings.get(cur, "mailbox_address", "") or "").strip()
     text = (f"A lead message arrived{f' at {mailbox}' if mailbox else ''} and was read by leadcore.\n\n"
             f"File: {name}\n{lead_line}\n\nThe original is attached unchanged.")
     # .eml goes as octet-stream: message/rfc822 must not be base64-encoded, and the original's
     # bytes are attached unchanged; mail clients open it by the .eml name.
     attachment = Part(name, "application/xml" if is_xml else "application/octet-stream", bytes(raw))
-    return outbox.queue(cur, now, outbox.OutgoingMail(
-        kind="forward", recipient_email=target, recipient_name="", subject=subject, body_text=text,
-        lead_id=lead_id, attachment=attachment))
+    return outbox.OutgoingMail(kind="forward", recipient_email=target, recipient_name="", subject=subject,
+                               body_text=text, lead_id=lead_id, attachment=attachment)

@@ -175,6 +175,7 @@ def _style_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+@lru_cache(maxsize=4096)   # pure; an intake batch renders the same footers for many leads
 def sanitise(fragment: str) -> str:
     """The HTML fragment reduced to what a mail may carry: no scripts, handlers or javascript: links."""
     return nh3.clean(fragment, tags=_TAGS, clean_content_tags={"script", "style"}, attributes=_ATTRIBUTES,
@@ -224,6 +225,7 @@ class _TextWriter(HTMLParser):
         self.out.append(re.sub(r"\s+", " ", data))
 
 
+@lru_cache(maxsize=4096)   # pure, as sanitise
 def html_to_text(fragment: str) -> str:
     """A readable plain-text version of sanitised HTML (for the text/plain part)."""
     writer = _TextWriter()

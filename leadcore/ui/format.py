@@ -18,7 +18,7 @@ STATUS_LABELS = {"open": N_("Open"), "completed": N_("Completed")}
 EVENT_LABELS = {
     "created": N_("Created"), "note": N_("Note"), "resubmission": N_("Resubmission"),
     "editor": N_("Editor changed"), "completed": N_("Completed"), "reopened": N_("Reopened"),
-    "assigned": N_("Assigned"), "intake": N_("Intake"),
+    "assigned": N_("Assigned"), "intake": N_("Intake"), "flagged": N_("To check"),
     "message": N_("Message to customer"),
 }
 # The traffic-light words come from the rules (duetime); marked here for translators.

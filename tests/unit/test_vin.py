@@ -92,7 +92,7 @@ def test_years_are_found_in_what_feeds_write(text, year):
 
 
 @pytest.mark.parametrize("text, code", [
-    ("buy", "buy"), ("Lease", "lease"), ("trade-in", "trade_in"), ("sell", "trade_in"),
+    ("buy", "buy"), ("Lease", "lease"), ("trade-in", "trade_in"), ("sell", "sell"),
     ("test-drive", "test_drive"), ("Probefahrt", "test_drive"), ("Test drive", "test_drive"),
     ("something else", None), (None, None),
 ])

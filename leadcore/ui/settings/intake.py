@@ -1,35 +1,44 @@
-"""The Intake settings tab: which sender (address or domain) stands for which source, the default
-source of unknown senders, and the folder the server polls for lead files."""
+"""The Intake settings tab: which ADF provider or sender (address or domain) stands for which
+source (one table), the sources intake created on first sight for a manager to confirm, the
+default source of unknown senders, and the folder the server polls for lead files."""
 from __future__ import annotations
 
 import streamlit as st
 
 from leadcore.admin import sources
-from leadcore.i18n import _
+from leadcore.i18n import N_, _
 from leadcore.intake import routing
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
 from leadcore.ui.fields import field_error
 
 _SETUP, _ADD, _REMOVE = "intake_setup", "intake_sender_add", "intake_sender_remove"
+_CONFIRM = "intake_confirm"
+_KINDS = {"sender": N_("Sender"), "provider": N_("Provider")}
 
 
 def intake_tab() -> None:
     cur = session.cursor()
     active = {s.id: s.name for s in sources.list_sources(cur)}
     _setup_form(cur, active)
-    st.markdown(f"**{_('Marketplace senders')}**")
-    st.caption(_("Plain e-mails without ADF get the source of their sender: a whole address or a "
-                 "domain (@mobile.de also covers mails from its subdomains). Unknown senders go to "
+    st.markdown(f"**{_('Providers and senders')}**")
+    st.caption(_("The provider decides the source: an ADF file's provider name is looked up here; a "
+                 "provider seen for the first time gets a new inactive source of its name, to be "
+                 "confirmed below. Plain e-mails without ADF get the source of their sender: a whole "
+                 "address or a domain (@mobile.de also covers its subdomains). Unknown senders go to "
                  "the default source and are flagged in the intake log."))
     mapped = routing.sender_sources(cur)
     if mapped:
-        st.dataframe([{"pattern": m.pattern, "source": m.source} for m in mapped], hide_index=True,
+        st.dataframe([{"kind": _(_KINDS.get(m.kind, m.kind)), "pattern": m.pattern, "source": m.source,
+                       "active": m.active} for m in mapped], hide_index=True,
                      key="intake_senders_table",
-                     column_config={"pattern": st.column_config.TextColumn(_("Sender")),
-                                    "source": st.column_config.TextColumn(_("Source"))})
+                     column_config={"kind": st.column_config.TextColumn(_("Maps")),
+                                    "pattern": st.column_config.TextColumn(_("Provider or sender")),
+                                    "source": st.column_config.TextColumn(_("Source")),
+                                    "active": st.column_config.CheckboxColumn(_("Source active"))})
     else:
         st.info(_("No senders mapped yet."), icon=":material/alternate_email:")
+    _confirm_form({m.source_id: m.source for m in mapped if not m.active})
     left, right = st.columns(2)
     with left:
         _add_form(active)
@@ -65,8 +74,10 @@ def _save_setup() -> None:
 def _add_form(active: dict[int, str]) -> None:
     errors = actions.errors(_ADD)
     with st.form("intake_sender_add_form"):
-        st.markdown(f"**{_('Map a sender')}**")
-        st.text_input(_("Sender address or domain"), key=f"{_ADD}_pattern", placeholder="@mobile.de")
+        st.markdown(f"**{_('Map a provider or sender')}**")
+        st.radio(_("Maps"), list(_KINDS), format_func=lambda k: _(_KINDS[k]), key=f"{_ADD}_kind",
+                 horizontal=True)
+        st.text_input(_("Provider name, sender address or domain"), key=f"{_ADD}_pattern", placeholder="@mobile.de")
         field_error(errors, "pattern")
         st.selectbox(_("Source"), list(active), format_func=active.get, key=f"{_ADD}_source", index=None,
                      placeholder=_("Choose a source"))
@@ -79,10 +90,35 @@ def _add() -> None:
     state = st.session_state
     actions.run(_ADD, lambda: routing.add_sender_source(
         session.cursor(), session.require_user(), session.now(), state.get(f"{_ADD}_pattern") or "",
-        state.get(f"{_ADD}_source")),
-        lambda added: _("Mails from {pattern} now become leads of {source}.").format(
+        state.get(f"{_ADD}_source"), state.get(f"{_ADD}_kind") or "sender"),
+        lambda added: (_("Mails from {pattern} now become leads of {source}.") if added.kind == "sender" else
+                       _("Files of the provider {pattern} now become leads of {source}.")).format(
             pattern=fmt.md_escape(added.pattern), source=fmt.md_escape(added.source)),
         forget=(f"{_ADD}_pattern", f"{_ADD}_source"))
+
+
+def _confirm_form(unconfirmed: dict[int, str]) -> None:
+    """Sources intake created for a provider seen the first time: a manager confirms them."""
+    if not unconfirmed:
+        actions.outcome(_CONFIRM)
+        return
+    st.warning(_("New providers sent leads: their sources are inactive until you confirm them."),
+               icon=":material/new_releases:")
+    with st.form("intake_confirm_form"):
+        st.selectbox(_("New source"), list(unconfirmed), format_func=unconfirmed.get, key=f"{_CONFIRM}_source",
+                     index=None, placeholder=_("Choose a source"))
+        st.form_submit_button(_("Confirm source"), on_click=_confirm, args=(unconfirmed,))
+    actions.outcome(_CONFIRM)
+
+
+def _confirm(unconfirmed: dict[int, str]) -> None:
+    source_id = st.session_state.get(f"{_CONFIRM}_source")
+    if source_id is None:
+        return
+    actions.run(_CONFIRM, lambda: routing.confirm_source(
+        session.cursor(), session.require_user(), session.now(), source_id),
+        _("{source} is confirmed and active.").format(source=unconfirmed.get(source_id, "")),
+        forget=(f"{_CONFIRM}_source",))
 
 
 def _remove_form(patterns: list[str]) -> None:
