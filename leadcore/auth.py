@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from leadcore import roles
-from leadcore.errors import NotFound
+from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
 
 _hasher = PasswordHasher()
@@ -65,6 +65,23 @@ def get_user(cur: duckdb.DuckDBPyConnection, user_id: int) -> User:
     if not rows:
         raise NotFound(_("This user does not exist."))
     return row_to_user(rows[0])
+
+
+def acting(cur: duckdb.DuckDBPyConnection, actor: Actor, capability: str | None = None) -> Actor:
+    """The acting user as stored now, read on the unit of work's own cursor: a user deactivated
+    or demoted since the page loaded is refused at once, not at their next sign-in. With a
+    capability, the role must have it (roles.REFUSALS says why not)."""
+    if isinstance(actor, SystemActor):
+        return actor
+    if not isinstance(actor, User):
+        raise PermissionDenied(_("Sign in first."))
+    rows = cur.execute(f"SELECT {COLUMNS} FROM users WHERE id = ?", [actor.id]).fetchall()
+    if not rows or not rows[0][-1]:
+        raise PermissionDenied(_("Your account is deactivated; ask an admin to activate it again."))
+    user = row_to_user(rows[0])
+    if capability is not None:
+        roles.require(user, capability)
+    return user
 
 
 def display_name(user: User, setting: str = "first_last") -> str:

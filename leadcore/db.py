@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import threading
 import time
@@ -98,6 +99,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 "INSERT INTO schema_version VALUES (?, ?, now())", [version, name]
             )
             con.execute("COMMIT")
+        except duckdb.ConstraintException as exc:
+            con.execute("ROLLBACK")
+            # Existing data breaks a new rule (say, two usernames that differ only in case):
+            # say which migration and what, rather than a bare constraint error at start-up.
+            raise RuntimeError(f"The database cannot be upgraded to {version:04d}_{name}: {exc}. "
+                               "Fix the rows named there and start again.") from None
         except Exception:
             con.execute("ROLLBACK")
             raise
@@ -123,9 +130,20 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     cur.execute("COMMIT")
 
 
+def take_turn(cur: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Serialise units of work on `name` (say "absences:7"): call it first inside the unit of
+    work. Two of them at once then conflict on the write_turns row, so the later one runs again
+    and its checks see what the first committed (snapshot isolation alone would let both pass)."""
+    cur.execute("INSERT INTO write_turns (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
+    cur.execute("UPDATE write_turns SET turns = turns + 1 WHERE name = ?", [name])
+
+
 def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T],
-          attempts: int = 4) -> T:
-    """Run work(cur) in a transaction, retrying write-write conflicts a few times."""
+          attempts: int = 6) -> T:
+    """Run work(cur) in a transaction; on a write-write conflict run it again from the start.
+
+    `work` is the whole unit of work: it re-reads the acting user and the rows, checks, and
+    writes. Checks made before it prove nothing once another writer commits."""
     for attempt in range(attempts):
         try:
             with transaction(cur):
@@ -135,5 +153,5 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
                 raise Conflict(
                     "Someone else changed the same data at the same moment; please try again."
                 ) from None
-            time.sleep(0.02 * (attempt + 1))
+            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))   # jitter: no lockstep
     raise AssertionError("unreachable")
