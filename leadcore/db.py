@@ -23,6 +23,10 @@ from leadcore.errors import Conflict, DatabaseBusy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = Path("data") / "leadcore.duckdb"
 T = TypeVar("T")
+# The writer turn of db.write (see there). Long units of work (an intake batch, re-deriving the
+# due times of every open lead) hold it for seconds; a click waits that long rather than fail.
+_writer = threading.RLock()
+WRITER_WAIT = 60.0
 log = logging.getLogger("leadcore.db")
 _announced: set[Path] = set()
 _announce_lock = threading.Lock()
@@ -130,21 +134,23 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     cur.execute("COMMIT")
 
 
-def take_turn(cur: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Serialise units of work on `name` (say "absences:7"): call it first inside the unit of
-    work. Two of them at once then conflict on the write_turns row, so the later one runs again
-    and its checks see what the first committed (snapshot isolation alone would let both pass)."""
-    cur.execute("INSERT INTO write_turns (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
-    cur.execute("UPDATE write_turns SET turns = turns + 1 WHERE name = ?", [name])
-
-
 def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T],
-          attempts: int = 6) -> T:
-    """Run work(cur) in a transaction; on a write-write conflict run it again from the start.
+          attempts: int = 4) -> T:
+    """Run work(cur) as one unit of work: in a transaction, one writer at a time, run again from
+    the start on a write-write conflict.
 
-    `work` is the whole unit of work: it re-reads the acting user and the rows, checks, and
-    writes. Checks made before it prove nothing once another writer commits."""
+    `work` is the whole use case: it re-reads the acting user and the rows, checks, and writes;
+    checks made before it prove nothing once another writer commits. Why one writer at a time:
+    DuckDB's snapshot isolation only sees a conflict with a writer that is still running. A
+    transaction that began before another committed reads the old row, and its update of that
+    row then succeeds (two "completed" events for one lead). Taking the writer turn BEFORE the
+    transaction begins gives every unit of work a snapshot holding all earlier commits. One
+    process writes a DuckDB file, so a lock in this process is the whole story; reads on other
+    cursors go on meanwhile.
+    """
     for attempt in range(attempts):
+        if not _writer.acquire(timeout=WRITER_WAIT):
+            raise Conflict(_busy())
         try:
             with transaction(cur):
                 return work(cur)
@@ -153,5 +159,11 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
                 raise Conflict(
                     "Someone else changed the same data at the same moment; please try again."
                 ) from None
-            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))   # jitter: no lockstep
+        finally:
+            _writer.release()
+        time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))   # jitter: no lockstep
     raise AssertionError("unreachable")
+
+
+def _busy() -> str:
+    return "The database is busy with a long change (an import or a settings change); try again in a minute."

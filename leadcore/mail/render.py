@@ -18,7 +18,7 @@ from leadcore.admin.settings import Dealership, dealership
 from leadcore.mail.templates import (COLOUR, FIELDS, MailTemplate, TemplateDraft, check_draft,
                                      header_image)
 from leadcore.roles import require_settings_editor
-from leadcore.auth import User
+from leadcore.auth import Actor, User
 
 Context = dict[str, dict[str, str]]
 
@@ -67,8 +67,12 @@ def lead_contexts(cur: duckdb.DuckDBPyConnection, lead_ids: list[int],
     return found
 
 
-def lead_context(cur: duckdb.DuckDBPyConnection, lead_id: int,
+def lead_context(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime | None, lead_id: int,
                  seller: User | None = None) -> tuple[Context, Recipient]:
+    """The placeholder values and recipient of one lead, for an actor who may see it (they hold
+    the customer's name and address). `now` lets a deputy see an absent colleague's lead."""
+    from leadcore.leads.visibility import require_visible   # leads import this module
+    require_visible(cur, actor, lead_id, now)
     found = lead_contexts(cur, [lead_id], seller)
     if lead_id not in found:
         raise NotFound(_("This lead does not exist."))
