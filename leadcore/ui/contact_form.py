@@ -80,10 +80,10 @@ def _save() -> None:
         return
     state.pop("contact_form_similar", None)
     if target == "new":
-        contact = contacts.create_contact(cur, now, clean)
+        contact = contacts.create_contact(cur, session.require_user(), now, clean)
         session.flash(_("Contact {name} created.").format(name=fmt.md_escape(contact.display_name)))
     else:
-        contact = contacts.update_contact(cur, now, target, clean)
+        contact = contacts.update_contact(cur, session.require_user(), now, target, clean)
         session.flash(_("Contact {name} saved.").format(name=fmt.md_escape(contact.display_name)))
     close_contact_form()
     state["contact_search"] = contact.last_name or contact.company

@@ -153,7 +153,7 @@ def password() -> str:
 
 @pytest.fixture
 def contact(cur) -> contacts.Contact:
-    return contacts.create_contact(cur, NOW, contacts.ContactInput(
+    return contacts.create_contact(cur, auth.SYSTEM, NOW, contacts.ContactInput(
         salutation="Herr", first_name="Max", last_name="Mustermann",
         email="max.mustermann@example.de", phone="0171 1234567",
         street="Hauptstraße 1", postal_code="10115", city="Berlin"))
@@ -161,7 +161,7 @@ def contact(cur) -> contacts.Contact:
 
 @pytest.fixture
 def add_contact(cur) -> Callable[..., contacts.Contact]:
-    return lambda **fields: contacts.create_contact(cur, NOW, contacts.ContactInput(**fields))
+    return lambda **fields: contacts.create_contact(cur, auth.SYSTEM, NOW, contacts.ContactInput(**fields))
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def _seed(path: Path) -> dict[str, int]:
                        PASSWORD, location="Berlin")
         ids = {}
         for role, (salutation, first, last, email, phone) in SEEDED_CONTACTS.items():
-            ids[role] = contacts.create_contact(cur, now, contacts.ContactInput(
+            ids[role] = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(
                 salutation=salutation, first_name=first, last_name=last, email=email, phone=phone,
                 street="Hauptstraße 1", postal_code="10115", city="Berlin")).id
         anna = auth.authenticate(cur, "seller", PASSWORD)

@@ -129,7 +129,7 @@ def admin(cur, now) -> User:
 
 @pytest.fixture
 def contact(cur, now) -> contacts.Contact:
-    return contacts.create_contact(cur, now, contacts.ContactInput(
+    return contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(
         salutation="Herr", first_name="Max", last_name="Mustermann",
         email="max.mustermann@example.de", phone="0171 1234567",
         street="Hauptstraße 1", postal_code="10115", city="Berlin"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from leadcore import auth
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
 from leadcore.admin import settings
@@ -141,7 +142,7 @@ def test_the_new_contact_is_validated_filed_and_searchable(cur, now, team):
 @pytest.fixture
 def three(cur, now):
     """Three contacts, each findable by one rule only."""
-    make = lambda **f: contacts.create_contact(cur, now, contacts.ContactInput(**f)).id  # noqa: E731
+    make = lambda **f: contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(**f)).id  # noqa: E731
     return {"email": make(last_name="Erst", email="Nina.Neumann@Example.de"),
             "phone": make(last_name="Zweit", phone="0171 5550001"),
             "name": make(last_name="Neumann", postal_code="10115")}
@@ -168,7 +169,7 @@ def test_then_by_last_name_and_postal_code(cur, now, team, three):
 
 
 def test_else_a_new_contact_and_deleted_contacts_never_match(cur, now, team, three, count):
-    contacts.delete_contact(cur, now, three["email"])
+    contacts.delete_contact(cur, auth.SYSTEM, now, three["email"])
     result = intake_file(cur, now, "d.xml", adf(email="nina.neumann@example.de", postal="99999"))
     assert result.reason == "new contact" and contact_of(cur, result) not in three.values()
     assert count("contacts") == 4

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from leadcore import auth
 from leadcore.admin import basic, settings
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
@@ -294,7 +295,7 @@ def test_dealership_details_feed_the_placeholders(cur, manager, seller, now):
 
 
 def test_a_lead_s_context_reads_contact_seller_and_vehicle(cur, seller, now, source_ids):
-    contact = contacts.create_contact(cur, now, contacts.ContactInput(
+    contact = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(
         salutation="Frau", first_name="Erika", last_name="<b>Musterfrau</b>", email="erika@example.de"))
     lead_id = leads.create_lead(cur, seller, now, leads.LeadInput(
         contact.id, source_ids["AutoScout24"], "used_car", "Tiguan", seller.id))

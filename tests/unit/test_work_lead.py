@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from leadcore import auth
 from leadcore.leads import detail as lead_detail
 from leadcore.leads import timeline as lead_timeline
 from leadcore.leads import service as leads
@@ -254,7 +255,7 @@ def test_get_lead_shows_the_customer_source_and_texts(cur, now, seller, make_lea
 
 def test_a_lead_of_a_deleted_contact_still_opens(cur, now, seller, lead, contact):
     from leadcore.contacts import service as contacts
-    contacts.delete_contact(cur, now, contact.id)
+    contacts.delete_contact(cur, auth.SYSTEM, now, contact.id)
     d = lead_detail.get_lead(cur, seller, now, lead)
     assert (d.contact.id, d.contact.last_name) == (contact.id, "(deleted contact)")
 
