@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from leadcore.contacts.service import customer_name_sql
-from leadcore import db
+from leadcore import auth, db, roles
 from leadcore.i18n import N_
 from leadcore.auth import User
 
@@ -19,6 +19,7 @@ STAGE_LABELS = {
 
 
 def unread_count(cur: duckdb.DuckDBPyConnection, user: User) -> int:
+    auth.acting(cur, user)
     return cur.execute(
         "SELECT count(*) FROM notifications WHERE recipient_id = ? AND read_at IS NULL", [user.id]
     ).fetchall()[0][0]
@@ -27,6 +28,7 @@ def unread_count(cur: duckdb.DuckDBPyConnection, user: User) -> int:
 def list_notifications(cur: duckdb.DuckDBPyConnection, user: User, unread_only: bool = False,
                        limit: int = 200) -> pd.DataFrame:
     """The user's newest notifications with the lead they are about (only ever their own)."""
+    auth.acting(cur, user)
     return cur.execute(
         f"""
         SELECT n.id, n.lead_id, n.stage, n.created_at, n.read_at, l.subject,
@@ -48,6 +50,7 @@ def mark_read(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
               notification_ids: list[int] | None = None) -> int:
     """Mark the given (or all) unread notifications of `user` as read; returns how many."""
     def work(c: duckdb.DuckDBPyConnection) -> int:
+        auth.acting(c, user, roles.NOTIFICATIONS)
         if notification_ids is None:
             return c.execute(
                 "UPDATE notifications SET read_at = ? WHERE recipient_id = ? AND read_at IS NULL",

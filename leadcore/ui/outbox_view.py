@@ -16,12 +16,12 @@ _SCOPE = "outbox"
 def outbox_tab() -> None:
     cur, tz = session.cursor(), session.timezone()
     _smtp_status()
-    counts = outbox.status_counts(cur)
+    counts = outbox.status_counts(cur, session.require_user())
     for column, (status, label) in zip(st.columns(len(counts)), outbox.STATUS_LABELS.items()):
         column.metric(_(label), f"{counts[status]:,}")
     chosen = st.multiselect(_("Status"), list(outbox.STATUS_LABELS), format_func=lambda s: _(outbox.STATUS_LABELS[s]),
                             key="outbox_statuses", placeholder=_("All"))
-    rows = outbox.list_outbox(cur, tuple(chosen))
+    rows = outbox.list_outbox(cur, session.require_user(), tuple(chosen))
     shown = rows.assign(
         created_at=[fmt.when(t, tz) for t in rows["created_at"]],
         send_after=[fmt.when(t, tz) for t in rows["send_after"]],

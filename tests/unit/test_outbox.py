@@ -236,9 +236,9 @@ def test_backoff_grows_and_the_mail_fails_after_the_last_attempt(cur, manager, n
     assert max(waits) == timedelta(minutes=60)
     failed = row(cur, outbox_id)
     assert (failed["status"], failed["attempts"]) == ("failed", outbox.MAX_ATTEMPTS)
-    listed = outbox.list_outbox(cur, ("failed",))
+    listed = outbox.list_outbox(cur, manager, ("failed",))
     assert listed["id"].tolist() == [outbox_id] and "Connection refused" in listed["last_error"][0]
-    assert outbox.status_counts(cur)["failed"] == 1
+    assert outbox.status_counts(cur, manager)["failed"] == 1
 
     inbox, _port = smtp_server(port)
     assert outbox.send_due(cur, moment + timedelta(hours=1), config(port)).sent == 0   # failed stays failed
