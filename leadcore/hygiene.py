@@ -29,7 +29,7 @@ def _problem(value: str, multiline: bool) -> str | None:
         code = ord(ch)
         if 0xD800 <= code <= 0xDFFF:
             return _("{field} contains a broken character (a lone surrogate); type it again.")
-        if multiline and ch in "\n\t":
+        if multiline and ch in "\r\n\t":
             continue
         category = unicodedata.category(ch)
         if ch in "\r\n\u2028\u2029\x85" or category in ("Zl", "Zp"):
