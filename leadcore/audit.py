@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from leadcore import auth, roles
+
 if TYPE_CHECKING:   # only for annotations: users imports this module
     from leadcore.auth import Actor, User
 
@@ -51,7 +53,6 @@ def recent(cur: duckdb.DuckDBPyConnection, actor: Actor, limit: int = 200,
            area: str | None = None) -> pd.DataFrame:
     """The newest audit rows first: happened_at, who, area, entity_id, action, detail. For
     settings editors: the rows hold old and new settings, names and e-mail addresses."""
-    from leadcore import auth, roles   # auth's users module imports this one
     auth.acting(cur, actor, roles.EDIT_SETTINGS)
     where, params = ("WHERE a.area = ?", [area]) if area else ("", [])
     return cur.execute(

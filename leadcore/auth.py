@@ -76,7 +76,9 @@ def acting(cur: duckdb.DuckDBPyConnection, actor: Actor, capability: str | None 
     if not isinstance(actor, User):
         raise PermissionDenied(_("Sign in first."))
     rows = cur.execute(f"SELECT {COLUMNS} FROM users WHERE id = ?", [actor.id]).fetchall()
-    if not rows or not rows[0][-1]:
+    # Either side saying "deactivated" is enough: the row is the truth from now on, and an
+    # object already marked inactive was never meant to act.
+    if not rows or not rows[0][-1] or not actor.active:
         raise PermissionDenied(_("Your account is deactivated; ask an admin to activate it again."))
     user = row_to_user(rows[0])
     if capability is not None:

@@ -14,6 +14,7 @@ from leadcore import auth, db, hygiene, roles
 from leadcore.auth import Actor
 from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
+from leadcore.leads.visibility import lead_predicate
 from leadcore.paging import Page, fetch_page
 
 PHONE_REGION = "DE"
@@ -180,7 +181,6 @@ def _require_reach(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, 
                          [contact_id, actor.id]).fetchall()
     if not others:
         return
-    from leadcore.leads.visibility import lead_predicate   # leads import this module
     where, params = lead_predicate(cur, actor, now)
     visible = cur.execute(f"SELECT 1 FROM leads l WHERE l.contact_id = $contact AND l.editor_id <> $me AND {where}"
                           " LIMIT 1", {"contact": contact_id, "me": actor.id, **params}).fetchall()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from leadcore import audit, db
+from leadcore import audit, auth, db, hygiene, roles
 from leadcore.admin import settings
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
@@ -93,6 +93,7 @@ def update_intake_settings(cur: duckdb.DuckDBPyConnection, user: User, now: date
     before, after = intake_settings(cur), IntakeSettings(default_source_id, folder)
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        auth.acting(c, user, roles.EDIT_SETTINGS)   # as stored now: deactivation acts at once
         settings.put(c, "intake_default_source_id", default_source_id)
         settings.put(c, "intake_folder", folder)
         audit.record(c, user, now, "intake", "settings", "update", before, after)
@@ -130,28 +131,32 @@ def add_sender_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
     """Mails from this sender (address or domain) become leads of this source."""
     require_settings_editor(user)
     pattern = clean_pattern(pattern)
-    source = cur.execute("SELECT name FROM sources WHERE id = ?", [source_id or -1]).fetchall()
-    if not source:
-        raise ValidationErrors([ValidationError("source", _("Choose the source of these mails."))])
-    if cur.execute("SELECT 1 FROM sender_sources WHERE pattern = ?", [pattern]).fetchall():
-        raise ValidationErrors([ValidationError("pattern", _(
-            "{pattern} is mapped already; remove it first to map it to another source.").format(pattern=pattern))])
 
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def work(c: duckdb.DuckDBPyConnection) -> list:
+        auth.acting(c, user, roles.EDIT_SETTINGS)
+        source = c.execute("SELECT name FROM sources WHERE id = ?",
+                           [source_id if hygiene.valid_id(source_id) else -1]).fetchall()
+        if not source:
+            raise ValidationErrors([ValidationError("source", _("Choose the source of these mails."))])
+        if c.execute("SELECT 1 FROM sender_sources WHERE pattern = ?", [pattern]).fetchall():
+            raise ValidationErrors([ValidationError("pattern", _(
+                "{pattern} is mapped already; remove it first to map it to another source.").format(pattern=pattern))])
         c.execute("INSERT INTO sender_sources (pattern, source_id) VALUES (?, ?)", [pattern, source_id])
         audit.record(c, user, now, "intake", pattern, "add", None, {"pattern": pattern, "source_id": source_id})
+        return source
 
-    db.write(cur, work)
+    source = db.write(cur, work)
     return SenderSource(pattern, source_id, source[0][0])
 
 
 def remove_sender_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, pattern: str) -> None:
     require_settings_editor(user)
-    rows = cur.execute("SELECT source_id FROM sender_sources WHERE pattern = ?", [pattern]).fetchall()
-    if not rows:
-        return
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        auth.acting(c, user, roles.EDIT_SETTINGS)
+        rows = c.execute("SELECT source_id FROM sender_sources WHERE pattern = ?", [pattern]).fetchall()
+        if not rows:
+            return
         c.execute("DELETE FROM sender_sources WHERE pattern = ?", [pattern])
         audit.record(c, user, now, "intake", pattern, "remove", {"pattern": pattern, "source_id": rows[0][0]}, None)
 
