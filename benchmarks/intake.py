@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from leadcore import auth
 from leadcore import db
 from leadcore.mail import autoresponder
 from leadcore.admin import settings
@@ -159,7 +160,7 @@ def _measure(cur, now, n: int, out: Callable[[str], None]) -> list[Row]:
         for name in saved:
             setattr(autoresponder, name, _timed(autoresponder, name, hooks[name]))
         started = time.perf_counter()
-        results = intake_many(cur, now, files)
+        results = intake_many(cur, auth.SYSTEM, now, files)
         seconds = time.perf_counter() - started
     finally:
         for name, real in saved.items():

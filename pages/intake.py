@@ -42,7 +42,7 @@ files = st.file_uploader(_("Lead files"), type=["eml", "xml"], accept_multiple_f
 if st.button(_("Take in files"), type="primary", icon=":material/move_to_inbox:", key="intake_run",
              disabled=not files):
     bar = st.progress(0.0, text=_("Reading the files..."))
-    results = intake_many(session.cursor(), session.now(), [(f.name, f.getvalue()) for f in files],
+    results = intake_many(session.cursor(), user, session.now(), [(f.name, f.getvalue()) for f in files],
                           progress=lambda fraction, message: bar.progress(fraction, text=message))
     st.session_state[REPORT] = [asdict(r) for r in results]
     st.session_state[ROUND] = upload_round + 1      # a fresh, empty uploader: no file goes in twice

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from leadcore.auth import SYSTEM
 from leadcore.admin import settings
 from leadcore.i18n import _
 from leadcore.intake.service import IntakeResult, Progress, intake_many
@@ -70,7 +71,7 @@ def intake_path(cur: duckdb.DuckDBPyConnection, now: datetime, path: Path,
     """Take in one file or every file of a folder, then move them to done/ or rejected/."""
     paths = [path] if path.is_file() else lead_files(path, min_age, limit)
     # Read lazily: a folder of ten thousand mails need not sit in memory at once.
-    results = intake_many(cur, now, ((p.name, p.read_bytes()) for p in paths), progress, total=len(paths))
+    results = intake_many(cur, SYSTEM, now, ((p.name, p.read_bytes()) for p in paths), progress, total=len(paths))
     moved = {}
     for file_path, result in zip(paths, results):
         try:

@@ -20,15 +20,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from leadcore import roles
-from leadcore import db
+from leadcore import auth, db, roles
 from leadcore.admin import settings
-from leadcore.errors import Conflict, LeadcoreError
+from leadcore.errors import Conflict, LeadcoreError, PermissionDenied
 from leadcore.i18n import _
 from leadcore.intake import adf, mail
 from leadcore.intake.incoming import IncomingLead, Rejected, reachable_customer
 from leadcore.intake.store import Message, store_batch
-from leadcore.auth import User
+from leadcore.auth import Actor, User
 
 log = logging.getLogger("leadcore.intake")
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
@@ -79,22 +78,26 @@ def _message(file_name: str, data: bytes, tz: ZoneInfo) -> Message:
             error=type(error).__name__))
 
 
-def intake_file(cur: duckdb.DuckDBPyConnection, now: datetime, file_name: str, data: bytes) -> IntakeResult:
+def intake_file(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, file_name: str,
+                data: bytes) -> IntakeResult:
     """Take in one file: created, merged into the lead it repeats, or rejected (logged either way)."""
-    return intake_many(cur, now, [(file_name, data)])[0]
+    return intake_many(cur, actor, now, [(file_name, data)])[0]
 
 
-def intake_many(cur: duckdb.DuckDBPyConnection, now: datetime, files: Iterable[tuple[str, bytes]],
+def intake_many(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, files: Iterable[tuple[str, bytes]],
                 progress: Progress | None = None, batch_size: int = BATCH_SIZE,
                 total: int | None = None) -> list[IntakeResult]:
-    """Take in many files, in batches of one transaction each; results in the files' order."""
+    """Take in many files, in batches of one transaction each; results in the files' order.
+    `actor`: a manager or admin by hand, auth.SYSTEM for the folder and the command line (the
+    events then say "leadcore"); checked again in every batch's unit of work."""
+    auth.acting(cur, actor, roles.INTAKE)
     total = total if total is not None else (len(files) if hasattr(files, "__len__") else None)
     tz = settings.timezone(cur)
     results: list[IntakeResult] = []
     iterator = iter(files)
     while batch := list(islice(iterator, batch_size)):
         messages = [_message(name, data, tz) for name, data in batch]
-        results.extend(_store(cur, now, messages))
+        results.extend(_store(cur, actor, now, messages))
         if progress is not None:
             fraction = len(results) / total if total else 0.0
             progress(min(fraction, 1.0), _("{n} of {total} files taken in").format(
@@ -102,21 +105,22 @@ def intake_many(cur: duckdb.DuckDBPyConnection, now: datetime, files: Iterable[t
     return results
 
 
-def _store(cur: duckdb.DuckDBPyConnection, now: datetime, messages: list[Message]) -> list[IntakeResult]:
+def _store(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, messages: list[Message]) -> list[IntakeResult]:
     try:
-        return _stored(cur, now, messages)
-    except Conflict:
+        return _stored(cur, actor, now, messages)
+    except (Conflict, PermissionDenied):
         raise            # the database was busy, nothing is wrong with the files: try again later
     except Exception as error:  # noqa: BLE001 - whatever broke, the other files still go in
         if len(messages) == 1:
             log.exception("intake could not store %s", messages[0].file_name)
-            return _stored(cur, now, [_refused(messages[0], error)])
+            return _stored(cur, actor, now, [_refused(messages[0], error)])
         log.warning("an intake batch failed (%s); storing its files one by one", error)
-        return [result for m in messages for result in _store(cur, now, [_fresh(m)])]
+        return [result for m in messages for result in _store(cur, actor, now, [_fresh(m)])]
 
 
-def _stored(cur: duckdb.DuckDBPyConnection, now: datetime, messages: list[Message]) -> list[IntakeResult]:
+def _stored(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, messages: list[Message]) -> list[IntakeResult]:
     def work(c: duckdb.DuckDBPyConnection) -> list[IntakeResult]:
+        auth.acting(c, actor, roles.INTAKE)
         batch = [_fresh(m) for m in messages]   # a retried transaction decides everything anew
         store_batch(c, now, batch)
         return [IntakeResult(m.file_name, m.outcome, m.reason, m.lead_id, m.source_id, m.unknown_sender)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from leadcore import auth
 from leadcore.intake import intake_file, routing
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ def test_a_created_lead_opens_from_the_report(intake_page, people, cur):
 
 def test_the_intake_log_filters_by_outcome(intake_page, people, cur, now):
     for name in FILES:
-        intake_file(cur, now, name, (CORPUS / name).read_bytes())
+        intake_file(cur, auth.SYSTEM, now, name, (CORPUS / name).read_bytes())
     at = intake_page(people.frank)
     at.selectbox(key="intake_log_outcome").set_value("rejected").run()
     assert [list(t.value["file_name"]) for t in at.dataframe] == [["not_adf.xml"]]
@@ -134,7 +135,7 @@ def block(lead_id: int) -> str:
 
 
 def test_the_vehicle_of_interest_with_its_decoded_vin(script, people, cur, now):
-    lead_id = intake_file(cur, now, "adf_complete.xml", (CORPUS / "adf_complete.xml").read_bytes()).lead_id
+    lead_id = intake_file(cur, auth.SYSTEM, now, "adf_complete.xml", (CORPUS / "adf_complete.xml").read_bytes()).lead_id
     at = script(block(lead_id), people.dirk)
     text = at.text[0].value
     assert "2021 Volkswagen Golf GTI" in text and "Buy · Used" in text
@@ -145,7 +146,7 @@ def test_the_vehicle_of_interest_with_its_decoded_vin(script, people, cur, now):
 
 
 def test_an_invalid_vin_is_shown_with_a_warning(script, people, cur, now):
-    lead_id = intake_file(cur, now, "x.xml", (CORPUS / "adf_extra_elements.xml").read_bytes()).lead_id
+    lead_id = intake_file(cur, auth.SYSTEM, now, "x.xml", (CORPUS / "adf_extra_elements.xml").read_bytes()).lead_id
     at = script(block(lead_id), people.dirk)
     assert "VIN: TMBJJ7NE5J01234I5" in at.text[0].value
     assert "is not valid" in at.warning[0].value and "never contains I" in at.warning[0].value
@@ -154,6 +155,6 @@ def test_an_invalid_vin_is_shown_with_a_warning(script, people, cur, now):
 def test_a_lead_without_vehicle_shows_nothing_and_others_leads_stay_hidden(script, people, cur, now, make_lead):
     lead_id = make_lead(people.anna)
     assert not script(block(lead_id), people.anna).text
-    other = intake_file(cur, now, "adf_complete.xml", (CORPUS / "adf_complete.xml").read_bytes()).lead_id
+    other = intake_file(cur, auth.SYSTEM, now, "adf_complete.xml", (CORPUS / "adf_complete.xml").read_bytes()).lead_id
     at = script(block(other), people.ben)        # Clara's lead: Ben may not see it
     assert at.exception and "may not see this lead" in at.exception[0].value

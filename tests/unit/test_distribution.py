@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from leadcore import auth
 from leadcore import db
 from leadcore.admin import absences
 from leadcore.leads import distribution
@@ -118,7 +119,7 @@ def test_nobody_at_all_means_no_assignment(cur, now, source_ids):
 
 def test_round_robin_is_fair_over_a_thousand_intakes(cur, now, seller, seller2, carl, assign, no_mail):
     assign(MOBILE, seller, seller2, carl)
-    results = intake_many(cur, now, [(f"{n}.xml", adf(n)) for n in range(1000)], batch_size=100)
+    results = intake_many(cur, auth.SYSTEM, now, [(f"{n}.xml", adf(n)) for n in range(1000)], batch_size=100)
     assert {r.outcome for r in results} == {"created"}
     counts = Counter(editors(cur, [r.lead_id for r in results]))
     assert set(counts) == {seller.id, seller2.id, carl.id}
@@ -144,7 +145,7 @@ def test_concurrent_intakes_share_the_turns_fairly(con, cur, now, seller, seller
     def take_in(offset: int) -> None:
         worker = con.cursor()
         try:
-            results.extend(intake_many(worker, now, [(f"{n}.xml", adf(n)) for n in range(offset, offset + 60)],
+            results.extend(intake_many(worker, auth.SYSTEM, now, [(f"{n}.xml", adf(n)) for n in range(offset, offset + 60)],
                                        batch_size=5))
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)

@@ -70,7 +70,7 @@ CORPUS_OUTCOMES = {
 
 def test_the_whole_corpus_one_bad_file_never_stops_the_others(cur, now, team, count):
     names = list(CORPUS_OUTCOMES)   # bad files sit between good ones
-    results = intake_many(cur, now, [(n, corpus(n)) for n in names[:3] + names[10:] + names[3:10]])
+    results = intake_many(cur, auth.SYSTEM, now, [(n, corpus(n)) for n in names[:3] + names[10:] + names[3:10]])
     assert {r.file_name: r.outcome for r in results} == CORPUS_OUTCOMES
     assert count("leads") == 8 and count("contacts") == 8 and count("intake_log") == 15
     rejected = {r.file_name: r.reason for r in results if r.outcome == "rejected"}
@@ -82,7 +82,7 @@ def test_rejected_files_store_nothing_but_their_log_row(cur, now, team, count):
     tables = ("leads", "contacts", "lead_events", "outbox", "distribution_pointer")
     before = {t: count(t) for t in tables}
     names = ["malformed_mime.eml", "not_adf.xml", "unreachable.eml", "xml_bomb.xml", "external_entity.xml"]
-    results = intake_many(cur, now, [(n, corpus(n)) for n in names])
+    results = intake_many(cur, auth.SYSTEM, now, [(n, corpus(n)) for n in names])
     assert {r.outcome for r in results} == {"rejected"}
     assert {t: count(t) for t in tables} == before
     log = intake_log_page(cur, auth.SYSTEM).rows
@@ -92,29 +92,29 @@ def test_rejected_files_store_nothing_but_their_log_row(cur, now, team, count):
 
 def test_a_file_over_the_size_limit_is_rejected(cur, now, monkeypatch, count):
     monkeypatch.setattr(service, "MAX_MESSAGE_BYTES", 1000)
-    result = intake_file(cur, now, "big.xml", adf(email="big@example.de") + b" " * 1000)
+    result = intake_file(cur, auth.SYSTEM, now, "big.xml", adf(email="big@example.de") + b" " * 1000)
     assert result.outcome == "rejected" and "larger than" in result.reason
     assert count("leads") == 0 and count("intake_log") == 1
 
 
 def test_the_request_date_is_the_arrival_and_starts_the_stage_1_clock(cur, now, team, lead_of, berlin):
-    result = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
+    result = intake_file(cur, auth.SYSTEM, now, "adf_complete.xml", corpus("adf_complete.xml"))
     lead = lead_of(result.lead_id)
     assert lead["arrived_at"] == berlin("2026-11-27 08:30")
     assert (lead["due_at"], lead["reminder_at"], lead["stage2_at"]) == (
         berlin("2026-11-27 10:30"), berlin("2026-11-27 10:00"), berlin("2026-11-27 14:30"))
     # Friday 16:45 plus two working hours: Saturday 10:15 (Saturday opens 09:00).
-    late = intake_file(cur, now, "late.xml", adf(email="late@example.de", requestdate="2026-11-26T16:45:00+01:00"))
+    late = intake_file(cur, auth.SYSTEM, now, "late.xml", adf(email="late@example.de", requestdate="2026-11-26T16:45:00+01:00"))
     assert lead_of(late.lead_id)["due_at"] == berlin("2026-11-27 08:45")
 
 
 def test_a_request_date_in_the_future_counts_as_now(cur, now, team, lead_of):
-    result = intake_file(cur, now, "future.xml", adf(email="f@example.de", requestdate="2027-01-01T10:00:00+01:00"))
+    result = intake_file(cur, auth.SYSTEM, now, "future.xml", adf(email="f@example.de", requestdate="2027-01-01T10:00:00+01:00"))
     assert lead_of(result.lead_id)["arrived_at"] == now
 
 
 def test_a_created_lead_has_its_vehicle_events_and_log_row(cur, now, team, lead_of):
-    result = intake_file(cur, now, "adf_extra_elements.xml", corpus("adf_extra_elements.xml"))
+    result = intake_file(cur, auth.SYSTEM, now, "adf_extra_elements.xml", corpus("adf_extra_elements.xml"))
     lead = lead_of(result.lead_id)
     assert (lead["lead_type"], lead["subject"], lead["status"]) == ("new_car", "Test drive: 2026 Skoda Octavia Combi", "open")
     assert (lead["vehicle_make"], lead["vehicle_model"], lead["vehicle_vin"], lead["vehicle_vin_valid"]) == (
@@ -130,7 +130,7 @@ def test_a_created_lead_has_its_vehicle_events_and_log_row(cur, now, team, lead_
 
 
 def test_the_new_contact_is_validated_filed_and_searchable(cur, now, team):
-    result = intake_file(cur, now, "html_only.eml", corpus("html_only.eml"))
+    result = intake_file(cur, auth.SYSTEM, now, "html_only.eml", corpus("html_only.eml"))
     contact_id = cur.execute("SELECT contact_id FROM leads WHERE id = ?", [result.lead_id]).fetchall()[0][0]
     found = contacts.search_contacts(cur, "söderberg").rows
     assert list(found["id"]) == [contact_id]
@@ -153,30 +153,30 @@ def contact_of(cur, result) -> int:
 
 
 def test_matching_by_email_first_ignoring_letter_case(cur, now, team, three):
-    result = intake_file(cur, now, "a.xml", adf(email="nina.neumann@example.de", phone="0171 5550001", postal="10115"))
+    result = intake_file(cur, auth.SYSTEM, now, "a.xml", adf(email="nina.neumann@example.de", phone="0171 5550001", postal="10115"))
     assert contact_of(cur, result) == three["email"] and result.reason == "contact found by e-mail"
 
 
 def test_then_by_normalised_phone(cur, now, team, three):
-    result = intake_file(cur, now, "b.xml", adf(email="other@example.de", phone="+49 171 555 0001", postal="10115"))
+    result = intake_file(cur, auth.SYSTEM, now, "b.xml", adf(email="other@example.de", phone="+49 171 555 0001", postal="10115"))
     assert contact_of(cur, result) == three["phone"] and result.reason == "contact found by phone"
 
 
 def test_then_by_last_name_and_postal_code(cur, now, team, three):
-    result = intake_file(cur, now, "c.xml", adf(email="other@example.de", last="NEUMANN", postal="10115"))
+    result = intake_file(cur, auth.SYSTEM, now, "c.xml", adf(email="other@example.de", last="NEUMANN", postal="10115"))
     assert contact_of(cur, result) == three["name"]
     assert result.reason == "contact found by last name and postal code"
 
 
 def test_else_a_new_contact_and_deleted_contacts_never_match(cur, now, team, three, count):
     contacts.delete_contact(cur, auth.SYSTEM, now, three["email"])
-    result = intake_file(cur, now, "d.xml", adf(email="nina.neumann@example.de", postal="99999"))
+    result = intake_file(cur, auth.SYSTEM, now, "d.xml", adf(email="nina.neumann@example.de", postal="99999"))
     assert result.reason == "new contact" and contact_of(cur, result) not in three.values()
     assert count("contacts") == 4
 
 
 def test_a_customer_writing_twice_in_one_batch_gets_one_contact(cur, now, team, count):
-    results = intake_many(cur, now, [("1.xml", adf(email="twice@example.de", provider="mobile.de")),
+    results = intake_many(cur, auth.SYSTEM, now, [("1.xml", adf(email="twice@example.de", provider="mobile.de")),
                                      ("2.xml", adf(email="TWICE@example.de", provider="AutoScout24"))])
     assert [r.outcome for r in results] == ["created", "created"]     # two sources: two leads
     assert count("contacts") == 1 and results[1].reason == "contact found by e-mail"
@@ -185,8 +185,8 @@ def test_a_customer_writing_twice_in_one_batch_gets_one_contact(cur, now, team, 
 # --- resends and duplicates -------------------------------------------------------------------
 
 def test_the_same_external_id_adds_an_event_to_the_first_lead(cur, now, team, count, lead_of):
-    first = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
-    again = intake_file(cur, now + timedelta(hours=1), "resend_same_id.xml", corpus("resend_same_id.xml"))
+    first = intake_file(cur, auth.SYSTEM, now, "adf_complete.xml", corpus("adf_complete.xml"))
+    again = intake_file(cur, auth.SYSTEM, now + timedelta(hours=1), "resend_same_id.xml", corpus("resend_same_id.xml"))
     assert (again.outcome, again.lead_id) == ("merged", first.lead_id)
     assert count("leads") == 1
     assert events_of(cur, first.lead_id)[-1] == (
@@ -195,14 +195,14 @@ def test_the_same_external_id_adds_an_event_to_the_first_lead(cur, now, team, co
 
 
 def test_the_same_email_message_uploaded_twice_is_a_resend(cur, now, team, count):
-    first = intake_file(cur, now, "direct_customer.eml", corpus("direct_customer.eml"))
-    again = intake_file(cur, now, "copy.eml", corpus("direct_customer.eml"))
+    first = intake_file(cur, auth.SYSTEM, now, "direct_customer.eml", corpus("direct_customer.eml"))
+    again = intake_file(cur, auth.SYSTEM, now, "copy.eml", corpus("direct_customer.eml"))
     assert (again.outcome, again.lead_id, count("leads")) == ("merged", first.lead_id, 1)
 
 
 def test_same_contact_and_source_with_an_open_lead_is_a_resend(cur, now, team, count):
-    first = intake_file(cur, now, "mobile_de.eml", corpus("mobile_de.eml"))
-    again = intake_file(cur, now, "duplicate_contact_source.eml", corpus("duplicate_contact_source.eml"))
+    first = intake_file(cur, auth.SYSTEM, now, "mobile_de.eml", corpus("mobile_de.eml"))
+    again = intake_file(cur, auth.SYSTEM, now, "duplicate_contact_source.eml", corpus("duplicate_contact_source.eml"))
     assert (again.outcome, again.lead_id, count("leads")) == ("merged", first.lead_id, 1)
     assert "open lead of this source" in again.reason
 
@@ -213,30 +213,30 @@ def test_an_old_completed_or_other_source_lead_is_no_reason_to_merge(cur, now, s
     done = make_lead(seller)
     sold = cur.execute("SELECT id FROM completion_reasons WHERE code = 'sold'").fetchall()[0][0]
     leads.complete(cur, seller, now, done, sold)
-    result = intake_file(cur, now, "x.xml", adf(email=email, provider="mobile.de"))
+    result = intake_file(cur, auth.SYSTEM, now, "x.xml", adf(email=email, provider="mobile.de"))
     assert result.outcome == "created" and result.lead_id not in (old, done)
-    other = intake_file(cur, now, "y.xml", adf(email=email, provider="AutoScout24"))
+    other = intake_file(cur, auth.SYSTEM, now, "y.xml", adf(email=email, provider="AutoScout24"))
     assert other.outcome == "created"
 
 
 # --- sources ----------------------------------------------------------------------------------
 
 def test_unknown_senders_go_to_the_default_source_and_are_flagged(cur, now, team, source_ids, manager):
-    result = intake_file(cur, now, "direct_customer.eml", corpus("direct_customer.eml"))
+    result = intake_file(cur, auth.SYSTEM, now, "direct_customer.eml", corpus("direct_customer.eml"))
     assert (result.source_id, result.unknown_sender) == (source_ids["E-mail"], True)
     routing.update_intake_settings(cur, manager, now, source_ids["Website form"], "")
     routing.add_sender_source(cur, manager, now, "Ole.Brandt@example.de", source_ids["Phone"])
-    mapped = intake_file(cur, now, "again.eml", corpus("direct_customer.eml").replace(b"a1b2c3", b"zz"))
+    mapped = intake_file(cur, auth.SYSTEM, now, "again.eml", corpus("direct_customer.eml").replace(b"a1b2c3", b"zz"))
     assert (mapped.source_id, mapped.unknown_sender) == (source_ids["Phone"], False)
-    other = intake_file(cur, now, "other.eml", corpus("direct_customer.eml").replace(b"ole.brandt", b"o.b"))
+    other = intake_file(cur, auth.SYSTEM, now, "other.eml", corpus("direct_customer.eml").replace(b"ole.brandt", b"o.b"))
     assert (other.source_id, other.unknown_sender) == (source_ids["Website form"], True)
 
 
 def test_marketplace_domains_and_provider_names_map_without_creating_sources(cur, now, team, source_ids):
     before = len(sources.list_sources(cur, active_only=False))
-    by_sender = intake_file(cur, now, "autoscout24.eml", corpus("autoscout24.eml"))
-    by_provider = intake_file(cur, now, "p.xml", adf(email="p@example.de", provider="MOBILE.DE"))
-    unknown = intake_file(cur, now, "q.xml", adf(email="q@example.de", provider="Neues Portal"))
+    by_sender = intake_file(cur, auth.SYSTEM, now, "autoscout24.eml", corpus("autoscout24.eml"))
+    by_provider = intake_file(cur, auth.SYSTEM, now, "p.xml", adf(email="p@example.de", provider="MOBILE.DE"))
+    unknown = intake_file(cur, auth.SYSTEM, now, "q.xml", adf(email="q@example.de", provider="Neues Portal"))
     assert (by_sender.source_id, by_sender.unknown_sender) == (source_ids["AutoScout24"], False)
     assert (by_provider.source_id, by_provider.unknown_sender) == (source_ids["mobile.de"], False)
     assert (unknown.source_id, unknown.unknown_sender) == (source_ids["E-mail"], True)
@@ -245,7 +245,7 @@ def test_marketplace_domains_and_provider_names_map_without_creating_sources(cur
 
 def test_without_an_active_default_source_unknown_senders_are_rejected(cur, now, team, manager, source_ids, count):
     sources.update_source(cur, manager, now, source_ids["E-mail"], active=False)
-    result = intake_file(cur, now, "direct_customer.eml", corpus("direct_customer.eml"))
+    result = intake_file(cur, auth.SYSTEM, now, "direct_customer.eml", corpus("direct_customer.eml"))
     assert result.outcome == "rejected" and "no active default source" in result.reason
     assert count("leads") == 0
 
@@ -254,9 +254,9 @@ def test_without_an_active_default_source_unknown_senders_are_rejected(cur, now,
 
 def test_new_leads_queue_the_autoresponder_and_every_message_a_forward(cur, now, team, manager):
     basic.update_basic_settings(cur, manager, now, settings.BasicSettings(forwarding_target="crm@autohaus.example"))
-    created = intake_file(cur, now, "adf_complete.xml", corpus("adf_complete.xml"))
-    merged = intake_file(cur, now, "resend_same_id.xml", corpus("resend_same_id.xml"))
-    intake_file(cur, now, "not_adf.xml", corpus("not_adf.xml"))
+    created = intake_file(cur, auth.SYSTEM, now, "adf_complete.xml", corpus("adf_complete.xml"))
+    merged = intake_file(cur, auth.SYSTEM, now, "resend_same_id.xml", corpus("resend_same_id.xml"))
+    intake_file(cur, auth.SYSTEM, now, "not_adf.xml", corpus("not_adf.xml"))
     rows = cur.execute("SELECT kind, lead_id, recipient_email FROM outbox ORDER BY id").fetchall()
     assert rows == [("autoresponder", created.lead_id, "Katharina.Vogelsang@example.de"),
                     ("forward", created.lead_id, "crm@autohaus.example"),
@@ -277,7 +277,7 @@ def test_a_file_that_breaks_the_store_is_rejected_and_the_batch_goes_on(cur, now
 
     monkeypatch.setattr(autoresponder, "queue_for_new_leads", fragile)
     names = ["adf_complete.xml", "html_only.eml", "autoscout24.eml"]
-    results = intake_many(cur, now, [(n, corpus(n)) for n in names])
+    results = intake_many(cur, auth.SYSTEM, now, [(n, corpus(n)) for n in names])
     assert [r.outcome for r in results] == ["created", "rejected", "created"]
     assert "could not be stored (RuntimeError)" in results[1].reason
     assert count("leads") == 2 and count("intake_log") == 3
@@ -286,13 +286,13 @@ def test_a_file_that_breaks_the_store_is_rejected_and_the_batch_goes_on(cur, now
 def test_progress_is_reported_per_batch(cur, now, team):
     seen = []
     files = [(f"{i}.xml", adf(email=f"p{i}@example.de", ident=f"P{i}")) for i in range(5)]
-    intake_many(cur, now, files, progress=lambda fraction, message: seen.append((fraction, message)),
+    intake_many(cur, auth.SYSTEM, now, files, progress=lambda fraction, message: seen.append((fraction, message)),
                 batch_size=2)
     assert [f for f, _m in seen] == [0.4, 0.8, 1.0] and seen[-1][1] == "5 of 5 files taken in"
 
 
 def test_the_intake_log_pages_newest_first(cur, now, team):
-    intake_many(cur, now, [(f"{i}.xml", adf(email=f"l{i}@example.de", ident=f"L{i}")) for i in range(5)])
+    intake_many(cur, auth.SYSTEM, now, [(f"{i}.xml", adf(email=f"l{i}@example.de", ident=f"L{i}")) for i in range(5)])
     first = intake_log_page(cur, auth.SYSTEM, page_size=3)
     second = intake_log_page(cur, auth.SYSTEM, after=first.next_after, page_size=3)
     assert list(first.rows["file_name"]) == ["4.xml", "3.xml", "2.xml"]
