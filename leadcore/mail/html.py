@@ -144,7 +144,7 @@ def _check_nesting(text: str) -> None:
         depth += 1 if match.group(1) == "if" else -1
         deepest = max(deepest, depth)
     if deepest > MAX_NESTING:
-        raise MailTemplateError(_("{% if %} blocks can be nested at most {n} deep; this template "
+        raise MailTemplateError(_("{{% if %}} blocks can be nested at most {n} deep; this template "
                                   "nests {depth}.").format(n=MAX_NESTING, depth=deepest))
 
 
