@@ -77,14 +77,18 @@ def _check_editor(cur: duckdb.DuckDBPyConnection, errors: list, editor_id: int) 
         errors.append(ValidationError("editor", _("Editor must be an active user.")))
 
 
+_VEHICLE_TEXTS = {"make": N_("Make"), "model": N_("Model"), "vin": N_("VIN"),
+                  "stock_number": N_("Stock number"), "price_currency": N_("Currency")}
+
+
 def _check_vehicle(errors: list, vehicle: vehicles.Vehicle | None) -> None:
     if vehicle is None:
         return
     hygiene.check_decimal(errors, "price", _("Price"), vehicle.price, Decimal(0), vehicles.PRICE_LIMIT)
     if vehicle.year is not None:
         hygiene.check_int(errors, "year", _("Year"), vehicle.year, hygiene.FIRST_YEAR, hygiene.LAST_YEAR)
-    for name in ("make", "model", "vin", "stock_number", "price_currency"):
-        hygiene.check_plain(errors, name, _(name.replace("_", " ").capitalize()), getattr(vehicle, name))
+    for name, label in _VEHICLE_TEXTS.items():
+        hygiene.check_plain(errors, name, _(label), getattr(vehicle, name))
     hygiene.check_plain(errors, "comments", _("Comments"), vehicle.comments, multiline=True)
 
 

@@ -266,3 +266,17 @@ def _public_services() -> set[str]:
 
 def test_every_service_that_takes_a_user_is_in_the_table():
     assert _public_services() - set(SERVICES) - NOT_SERVICES == set()
+
+
+def test_a_deactivated_seller_can_neither_complete_nor_note_nor_create(world):
+    """Seen in a browser: an admin deactivated a seller, who then completed a lead."""
+    anna, cur, now = world.people["seller"], world.cur, world.now
+    lead = world.lead()
+    users.set_active(cur, world.people["admin"], now, anna.id, False)
+    for call in (lambda: leads.complete(cur, anna, now, lead, world.reason()),
+                 lambda: leads.add_note(cur, anna, now, lead, "Still here", _later(world)),
+                 lambda: leads.create_lead(cur, anna, now, leads.LeadInput(
+                     world.contact_id, world.sources["mobile.de"], "new_car", "Golf", anna.id))):
+        with pytest.raises(PermissionDenied):
+            call()
+    assert cur.execute("SELECT kind FROM lead_events WHERE lead_id = ?", [lead]).fetchall() == [("created",)]
