@@ -85,6 +85,21 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+# Before a migration that makes names unique without regard to case: which (table, column) it
+# covers, so existing twins are named to whoever upgrades (DuckDB's own error does not say which).
+_UNIQUE_NOCASE = {11: (("users", "username"), ("sources", "name"), ("completion_reasons", "label"))}
+
+
+def _twins(con: duckdb.DuckDBPyConnection, version: int) -> list[str]:
+    found = []
+    for table, column in _UNIQUE_NOCASE.get(version, ()):
+        for (names,) in con.execute(
+                f"SELECT string_agg({column}, ' / ' ORDER BY {column}) FROM {table}"
+                f" GROUP BY lower({column}) HAVING count(*) > 1").fetchall():
+            found.append(f"{table}.{column} {names}")
+    return found
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded in schema_version, each in its own transaction."""
     con.execute(
@@ -96,6 +111,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     for version, name, sql in _migrations():
         if version in done:
             continue
+        twins = _twins(con, version)
+        if twins:
+            raise RuntimeError(
+                f"The database cannot be upgraded to {version:04d}_{name}: these names differ only in "
+                f"case ({'; '.join(twins)}). Rename one of each and start again.")
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
