@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pytest
@@ -280,3 +280,21 @@ def test_a_deactivated_seller_can_neither_complete_nor_note_nor_create(world):
         with pytest.raises(PermissionDenied):
             call()
     assert cur.execute("SELECT kind FROM lead_events WHERE lead_id = ?", [lead]).fetchall() == [("created",)]
+
+
+def test_another_seller_s_customer_keeps_the_e_mail_address_only_their_seller_changes(world):
+    """Changing a contact's e-mail redirects the mail of every lead of that contact: another
+    seller needs one of those leads in view (or a role that sees all leads)."""
+    cur, now, people = world.cur, world.now, world.people
+    world.lead()                                       # Anna's lead of the contact
+    moved = contacts.ContactInput(last_name="Mustermann", email="elsewhere@example.de")
+    with pytest.raises(PermissionDenied):
+        contacts.update_contact(cur, people["seller2"], now, world.contact_id, moved)
+    with pytest.raises(PermissionDenied):
+        contacts.delete_contact(cur, people["seller2"], now, world.contact_id)
+    contacts.update_contact(cur, people["seller2"], now, world.contact_id,   # the name is fine
+                            contacts.ContactInput(last_name="Mustermann", first_name="Max",
+                                                  email="max.mustermann@example.de"))
+    for who in ("supervisor", "seller", "manager"):
+        contacts.update_contact(cur, people[who], now, world.contact_id, replace(moved, email=f"{who}@example.de"))
+    assert contacts.get_contact(cur, world.contact_id).email == "manager@example.de"
