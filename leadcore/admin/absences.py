@@ -152,8 +152,13 @@ def list_absences(cur: duckdb.DuckDBPyConnection, user_id: int | None = None,
         params).fetchall()]
 
 
-def absence_table(cur: duckdb.DuckDBPyConnection, now: datetime, user_id: int | None = None) -> pd.DataFrame:
-    """Current and future absences with the names of user and deputy, for the settings lists."""
+def absence_table(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime,
+                  user_id: int | None = None) -> pd.DataFrame:
+    """Current and future absences with the names of user and deputy, for the settings lists:
+    one's own, or anyone's for those who manage absences."""
+    acting = auth.acting(cur, actor)
+    if user_id != acting.id and not may_edit_settings(acting):
+        raise PermissionDenied(_("You may only see your own absences."))
     where, params = "a.ends_on >= $today", {"today": _today(cur, now)}
     if user_id is not None:
         where += " AND a.user_id = $user"

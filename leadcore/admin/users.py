@@ -264,8 +264,10 @@ def reset_password(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, 
     db.write(cur, work)
 
 
-def user_overview(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every account with the names of its superiors, for the Users settings list."""
+def user_overview(cur: duckdb.DuckDBPyConnection, actor: Actor) -> pd.DataFrame:
+    """Every account with the names of its superiors, for the Users settings list (for those
+    who manage users: it lists everyone's e-mail address)."""
+    auth.acting(cur, actor, roles.EDIT_SETTINGS)
     return cur.execute(
         """
         SELECT u.id, u.username, u.full_name, u.email, u.role, coalesce(u.location, '') AS location,

@@ -149,6 +149,9 @@ SERVICES = {
         w.cur, a, w.now, absences.add_absence(w.cur, auth.SYSTEM, w.now, w.people["seller"].id,
                                               date(2028, 1, 3) + timedelta(days=7 * _n()),
                                               date(2028, 1, 3) + timedelta(days=7 * _n())).id)),
+    "admin.absences.absence_table": ({"seller", "manager", "admin"}, lambda w, a: absences.absence_table(
+        w.cur, a, w.now, w.people["seller"].id)),
+    "admin.users.user_overview": (EDITORS, lambda w, a: users.user_overview(w.cur, a)),
     "admin.basic.update_basic_settings": (EDITORS, lambda w, a: basic.update_basic_settings(
         w.cur, a, w.now, settings.basic_settings(w.cur))),
     "admin.basic.update_dealership": (EDITORS, lambda w, a: basic.update_dealership(

@@ -30,7 +30,7 @@ def _roles_for(actor: auth.User) -> list[str]:
 
 def users_tab() -> None:
     cur, actor = session.cursor(), session.require_user()
-    overview = users.user_overview(cur)
+    overview = users.user_overview(cur, session.require_user())
     st.dataframe(overview.assign(role=overview["role"].map(_role)), hide_index=True, key="users_table",
                  column_order=["username", "full_name", "email", "role", "location", "superiors", "active"],
                  column_config={"username": st.column_config.TextColumn(_("Username")),
