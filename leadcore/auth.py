@@ -8,7 +8,7 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from leadcore import roles
+from leadcore import hygiene, roles
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
 
@@ -61,7 +61,8 @@ def hash_password(password: str) -> str:
 
 
 def get_user(cur: duckdb.DuckDBPyConnection, user_id: int) -> User:
-    rows = cur.execute(f"SELECT {COLUMNS} FROM users WHERE id = ?", [user_id]).fetchall()
+    rows = hygiene.valid_id(user_id) and cur.execute(
+        f"SELECT {COLUMNS} FROM users WHERE id = ?", [user_id]).fetchall()
     if not rows:
         raise NotFound(_("This user does not exist."))
     return row_to_user(rows[0])

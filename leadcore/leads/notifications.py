@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from leadcore.contacts.service import customer_name_sql
-from leadcore import auth, db, roles
+from leadcore import auth, db, hygiene, roles
 from leadcore.i18n import N_
 from leadcore.auth import User
 
@@ -55,6 +55,8 @@ def mark_read(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
             return c.execute(
                 "UPDATE notifications SET read_at = ? WHERE recipient_id = ? AND read_at IS NULL",
                 [now, user.id]).fetchall()[0][0]
+        if not hygiene.valid_ids(notification_ids):
+            return 0          # no notification has such an id
         return c.execute(
             "UPDATE notifications SET read_at = ? WHERE recipient_id = ? AND read_at IS NULL"
             " AND id IN (SELECT unnest(?::BIGINT[]))", [now, user.id, notification_ids]).fetchall()[0][0]
