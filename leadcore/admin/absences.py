@@ -17,7 +17,7 @@ from leadcore.admin import settings
 from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.roles import may_edit_settings
-from leadcore.auth import Actor, User, get_user
+from leadcore.auth import Actor, get_user
 
 NOTE_LIMIT = 200
 MAX_DAYS = 366

@@ -22,7 +22,7 @@ from leadcore.admin import settings
 from leadcore.leads import vehicles
 from leadcore.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.auth import Actor, User
+from leadcore.auth import Actor
 from leadcore.leads.visibility import check_lead
 
 LEAD_TYPES = {

@@ -185,7 +185,7 @@ VIEWS = frozenset(CATALOGUE)
 _COMPUTED = {"explore_leads": ("traffic_light", "escalation_level")}
 
 
-def require_explorer(user: User, cur: duckdb.DuckDBPyConnection | None = None) -> None:
+def require_explorer(user: User, cur=None) -> None:
     """Explore is for its roles; with a cursor the user is read again (deactivation acts at once)."""
     if cur is not None:
         user = auth.acting(cur, user)
