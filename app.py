@@ -1,7 +1,7 @@
 """leadcore's entry point: sign-in, then the pages the signed-in user's role may use."""
 import streamlit as st
 
-from leadcore import auth
+from leadcore import sign_in
 from leadcore.leads import notifications
 from leadcore import roles
 from leadcore.i18n import _
@@ -42,8 +42,8 @@ def sign_in_form() -> None:
 
 def _sign_in(username: str, password: str) -> None:
     try:
-        user = auth.sign_in(session.cursor(), session.now(), username, password, session.client_id())
-    except auth.SignInThrottled as refused:
+        user = sign_in.attempt(session.cursor(), session.now(), username, password, session.client_id())
+    except sign_in.SignInThrottled as refused:
         if refused.until is None:
             st.error(refused.message, icon=":material/lock:")
         else:

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from leadcore import auth, roles
+
 if TYPE_CHECKING:   # only for annotations: users imports this module
-    from leadcore.auth import User
+    from leadcore.auth import Actor, User
 
 
 def _plain(value: Any) -> Any:
@@ -47,8 +49,11 @@ def record(cur: duckdb.DuckDBPyConnection, user: User | None, now: datetime, are
     )
 
 
-def recent(cur: duckdb.DuckDBPyConnection, limit: int = 200, area: str | None = None) -> pd.DataFrame:
-    """The newest audit rows first: happened_at, who, area, entity_id, action, detail."""
+def recent(cur: duckdb.DuckDBPyConnection, actor: Actor, limit: int = 200,
+           area: str | None = None) -> pd.DataFrame:
+    """The newest audit rows first: happened_at, who, area, entity_id, action, detail. For
+    settings editors: the rows hold old and new settings, names and e-mail addresses."""
+    auth.acting(cur, actor, roles.EDIT_SETTINGS)
     where, params = ("WHERE a.area = ?", [area]) if area else ("", [])
     return cur.execute(
         f"""

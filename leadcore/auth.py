@@ -1,18 +1,16 @@
-"""Who is acting: the signed-in user (re-read from the database on every run), the system actor
-of the command line, the scheduler and intake, and signing in with argon2-hashed passwords,
-throttled per username and per client."""
+"""Who is acting: the signed-in user (re-read from the database inside every unit of work), the
+system actor of the command line, the scheduler and intake, and checking a password (argon2).
+Signing in, with its throttling, is leadcore.sign_in's job."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from leadcore import audit, db, roles
-from leadcore.errors import LeadcoreError, NotFound
+from leadcore import hygiene, roles
+from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
 
 _hasher = PasswordHasher()
@@ -64,10 +62,30 @@ def hash_password(password: str) -> str:
 
 
 def get_user(cur: duckdb.DuckDBPyConnection, user_id: int) -> User:
-    rows = cur.execute(f"SELECT {COLUMNS} FROM users WHERE id = ?", [user_id]).fetchall()
+    rows = hygiene.valid_id(user_id) and cur.execute(
+        f"SELECT {COLUMNS} FROM users WHERE id = ?", [user_id]).fetchall()
     if not rows:
         raise NotFound(_("This user does not exist."))
     return row_to_user(rows[0])
+
+
+def acting(cur: duckdb.DuckDBPyConnection, actor: Actor, capability: str | None = None) -> Actor:
+    """The acting user as stored now, read on the unit of work's own cursor: a user deactivated
+    or demoted since the page loaded is refused at once, not at their next sign-in. With a
+    capability, the role must have it (roles.REFUSALS says why not)."""
+    if isinstance(actor, SystemActor):
+        return actor
+    if not isinstance(actor, User):
+        raise PermissionDenied(_("Sign in first."))
+    rows = cur.execute(f"SELECT {COLUMNS} FROM users WHERE id = ?", [actor.id]).fetchall()
+    # Either side saying "deactivated" is enough: the row is the truth from now on, and an
+    # object already marked inactive was never meant to act.
+    if not rows or not rows[0][-1] or not actor.active:
+        raise PermissionDenied(_("Your account is deactivated; ask an admin to activate it again."))
+    user = row_to_user(rows[0])
+    if capability is not None:
+        roles.require(user, capability)
+    return user
 
 
 def display_name(user: User, setting: str = "first_last") -> str:
@@ -92,116 +110,3 @@ def authenticate(cur: duckdb.DuckDBPyConnection, username: str, password: str) -
     except (VerificationError, InvalidHashError):
         return None
     return row_to_user(rows[0][:-1]) if rows else None
-
-
-# --- throttling ------------------------------------------------------------------------------
-# Failures in a row that cost nothing: people mistype. From the FREE_FAILURES-th on, every
-# failure makes the next attempt wait twice as long (30 s, 1 min, 2 min ... at most 15 min);
-# after LOCK_AFTER failures the username is locked until an admin unlocks it.
-FREE_FAILURES = 5
-FIRST_DELAY = timedelta(seconds=30)
-LONGEST_DELAY = timedelta(minutes=15)
-LOCK_AFTER = 20
-log = logging.getLogger("leadcore.auth")
-
-
-class SignInThrottled(LeadcoreError):
-    """Too many failed sign-ins: refused before the password is checked. `until` is when the next
-    attempt is heard; None means the username is locked until an admin unlocks it."""
-
-    def __init__(self, message: str, until: datetime | None):
-        super().__init__(message)
-        self.until = until
-
-
-def _username_key(username: str) -> str:
-    return username.strip().lower()
-
-
-def delay_after(failures: int) -> timedelta:
-    """How long the next attempt waits after `failures` failures in a row."""
-    if failures < FREE_FAILURES:
-        return timedelta(0)
-    return min(FIRST_DELAY * 2 ** (failures - FREE_FAILURES), LONGEST_DELAY)
-
-
-def _refusal(cur: duckdb.DuckDBPyConnection, now: datetime, keys: list[tuple[str, str]]) -> None:
-    """SignInThrottled when the username is locked or either key must still wait."""
-    (_u, username), (_c, client) = keys
-    rows = cur.execute(
-        "SELECT kind, blocked_until, locked_at FROM sign_in_attempts"
-        " WHERE kind = 'username' AND subject = ? OR kind = 'client' AND subject = ?",
-        [username, client]).fetchall()
-    if any(locked is not None for _kind, _until, locked in rows):
-        raise SignInThrottled(_("This username is locked after too many failed sign-ins; an admin can "
-                                "unlock it in Settings → Users."), None)
-    waits = [until for _kind, until, _locked in rows if until is not None and until > now]
-    if waits:
-        raise SignInThrottled(_("Too many failed sign-ins; wait a moment before trying again."), max(waits))
-
-
-def _count_failure(cur: duckdb.DuckDBPyConnection, now: datetime, kind: str, subject: str) -> int:
-    """One more failure for this key; returns the failures in a row, this one included."""
-    failures = cur.execute(
-        """
-        INSERT INTO sign_in_attempts (kind, subject, failures, last_failure_at) VALUES (?, ?, 1, ?)
-        ON CONFLICT (kind, subject) DO UPDATE
-            SET failures = failures + 1, last_failure_at = excluded.last_failure_at
-        RETURNING failures
-        """, [kind, subject, now]).fetchall()[0][0]
-    wait = delay_after(failures)
-    locked = kind == "username" and failures >= LOCK_AFTER
-    cur.execute(
-        "UPDATE sign_in_attempts SET blocked_until = ?, locked_at = CASE WHEN ? THEN coalesce(locked_at, ?)"
-        " ELSE locked_at END WHERE kind = ? AND subject = ?",
-        [now + wait if wait else None, locked, now, kind, subject])
-    if locked and failures == LOCK_AFTER:
-        audit.record(cur, None, now, "sign_in", subject, "lock", {"failures": failures - 1},
-                     {"failures": failures, "locked": True})
-    return failures
-
-
-def sign_in(cur: duckdb.DuckDBPyConnection, now: datetime, username: str, password: str,
-            client: str) -> User | None:
-    """authenticate() behind the throttle: the user, or None for wrong credentials.
-
-    Raises SignInThrottled (without checking the password) while the username or the client
-    `client` (an address, or the browser session where there is none) must wait or is locked.
-    """
-    keys = [("username", _username_key(username)), ("client", client)]
-    _refusal(cur, now, keys)
-    user = authenticate(cur, username, password)
-
-    def record(c: duckdb.DuckDBPyConnection) -> None:
-        if user is not None:
-            c.execute("DELETE FROM sign_in_attempts WHERE kind = 'username' AND subject = ?"
-                      " OR kind = 'client' AND subject = ?", [keys[0][1], client])
-            return
-        failures = [_count_failure(c, now, kind, subject) for kind, subject in keys]
-        log.warning("Failed sign-in for username %r from %s (%d and %d in a row)",
-                    keys[0][1], client, *failures)
-
-    db.write(cur, record)
-    return user
-
-
-def locked_usernames(cur: duckdb.DuckDBPyConnection) -> list[str]:
-    """Lower-cased usernames locked after too many failed sign-ins."""
-    return [r[0] for r in cur.execute(
-        "SELECT subject FROM sign_in_attempts WHERE kind = 'username' AND locked_at IS NOT NULL"
-        " ORDER BY subject").fetchall()]
-
-
-def unlock(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, username: str) -> None:
-    """An admin lets a locked username sign in again (its failures start from zero)."""
-    roles.require(actor, roles.MANAGE_ADMINS)
-    subject = _username_key(username)
-
-    def work(c: duckdb.DuckDBPyConnection) -> None:
-        rows = c.execute("DELETE FROM sign_in_attempts WHERE kind = 'username' AND subject = ?"
-                         " RETURNING failures, locked_at", [subject]).fetchall()
-        if rows:
-            audit.record(c, actor, now, "sign_in", subject, "unlock",
-                         {"failures": rows[0][0], "locked": rows[0][1] is not None}, {"failures": 0})
-
-    db.write(cur, work)

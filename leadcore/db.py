@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import threading
 import time
@@ -22,6 +23,10 @@ from leadcore.errors import Conflict, DatabaseBusy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = Path("data") / "leadcore.duckdb"
 T = TypeVar("T")
+# The writer turn of db.write (see there). Long units of work (an intake batch, re-deriving the
+# due times of every open lead) hold it for seconds; a click waits that long rather than fail.
+_writer = threading.RLock()
+WRITER_WAIT = 60.0
 log = logging.getLogger("leadcore.db")
 _announced: set[Path] = set()
 _announce_lock = threading.Lock()
@@ -80,6 +85,21 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+# Before a migration that makes names unique without regard to case: which (table, column) it
+# covers, so existing twins are named to whoever upgrades (DuckDB's own error does not say which).
+_UNIQUE_NOCASE = {11: (("users", "username"), ("sources", "name"), ("completion_reasons", "label"))}
+
+
+def _twins(con: duckdb.DuckDBPyConnection, version: int) -> list[str]:
+    found = []
+    for table, column in _UNIQUE_NOCASE.get(version, ()):
+        for (names,) in con.execute(
+                f"SELECT string_agg({column}, ' / ' ORDER BY {column}) FROM {table}"
+                f" GROUP BY lower({column}) HAVING count(*) > 1").fetchall():
+            found.append(f"{table}.{column} {names}")
+    return found
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded in schema_version, each in its own transaction."""
     con.execute(
@@ -91,6 +111,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     for version, name, sql in _migrations():
         if version in done:
             continue
+        twins = _twins(con, version)
+        if twins:
+            raise RuntimeError(
+                f"The database cannot be upgraded to {version:04d}_{name}: these names differ only in "
+                f"case ({'; '.join(twins)}). Rename one of each and start again.")
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
@@ -98,6 +123,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 "INSERT INTO schema_version VALUES (?, ?, now())", [version, name]
             )
             con.execute("COMMIT")
+        except duckdb.ConstraintException as exc:
+            con.execute("ROLLBACK")
+            # Existing data breaks a new rule (say, two usernames that differ only in case):
+            # say which migration and what, rather than a bare constraint error at start-up.
+            raise RuntimeError(f"The database cannot be upgraded to {version:04d}_{name}: {exc}. "
+                               "Fix the rows named there and start again.") from None
         except Exception:
             con.execute("ROLLBACK")
             raise
@@ -125,8 +156,21 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T],
           attempts: int = 4) -> T:
-    """Run work(cur) in a transaction, retrying write-write conflicts a few times."""
+    """Run work(cur) as one unit of work: in a transaction, one writer at a time, run again from
+    the start on a write-write conflict.
+
+    `work` is the whole use case: it re-reads the acting user and the rows, checks, and writes;
+    checks made before it prove nothing once another writer commits. Why one writer at a time:
+    DuckDB's snapshot isolation only sees a conflict with a writer that is still running. A
+    transaction that began before another committed reads the old row, and its update of that
+    row then succeeds (two "completed" events for one lead). Taking the writer turn BEFORE the
+    transaction begins gives every unit of work a snapshot holding all earlier commits. One
+    process writes a DuckDB file, so a lock in this process is the whole story; reads on other
+    cursors go on meanwhile.
+    """
     for attempt in range(attempts):
+        if not _writer.acquire(timeout=WRITER_WAIT):
+            raise Conflict(_busy())
         try:
             with transaction(cur):
                 return work(cur)
@@ -135,5 +179,11 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
                 raise Conflict(
                     "Someone else changed the same data at the same moment; please try again."
                 ) from None
-            time.sleep(0.02 * (attempt + 1))
+        finally:
+            _writer.release()
+        time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))   # jitter: no lockstep
     raise AssertionError("unreachable")
+
+
+def _busy() -> str:
+    return "The database is busy with a long change (an import or a settings change); try again in a minute."

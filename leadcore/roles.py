@@ -37,6 +37,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # leadcore itself (auth.SYSTEM): the command line, the scheduler, intake from the folder.
     "system": frozenset({WORK_LEADS, SEE_ALL_LEADS, INTAKE, BACKUP}),
 }
+# leadcore itself (auth.SYSTEM: the command line, the scheduler, intake from the folder): whoever
+# runs it owns the database file, so it may do everything. Not a role a person can be given.
+CAPABILITIES["system"] = frozenset().union(*CAPABILITIES.values())
 
 # What a person is told when their role lacks a capability.
 REFUSALS = {

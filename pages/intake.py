@@ -109,8 +109,8 @@ st.markdown(f"#### {_('Intake log')}")
 outcome = st.selectbox(_("Outcome"), list(OUTCOMES), format_func=outcome_label, index=None,
                        placeholder=_("All outcomes"), key="intake_log_outcome")
 after = current_after("intake_log_pager", outcome)
-page = intake_log_page(cur, after, PAGE_SIZE, outcome)
-total = count_intake_log(cur, outcome)
+page = intake_log_page(cur, user, after, PAGE_SIZE, outcome)
+total = count_intake_log(cur, user, outcome)
 if page.rows.empty:
     st.info(_("Nothing taken in yet."), icon=":material/inbox:")
 else:

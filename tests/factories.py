@@ -87,7 +87,7 @@ def add_team(cur: duckdb.DuckDBPyConnection, now: datetime = NOW) -> SimpleNames
 
 def make_contact(cur: duckdb.DuckDBPyConnection, now: datetime = NOW, **fields) -> contacts.Contact:
     """A contact through the service; no fields: Max Mustermann (MAX_MUSTERMANN)."""
-    return contacts.create_contact(cur, now, contacts.ContactInput(**(fields or MAX_MUSTERMANN)))
+    return contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(**(fields or MAX_MUSTERMANN)))
 
 
 def source_ids(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:

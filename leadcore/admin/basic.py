@@ -8,21 +8,21 @@ from datetime import datetime
 import duckdb
 from email_validator import EmailNotValidError, validate_email
 
-from leadcore import audit, db
+from leadcore import audit, auth, db, hygiene, roles
 from leadcore.admin.settings import (BASIC_LABELS, DEALERSHIP_KEYS, DEALERSHIP_LABELS, FROM_NAME_LIMIT,
                                      NAME_DISPLAYS, BasicSettings, Dealership, basic_settings, dealership,
                                      put)
 from leadcore.auth import User
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
-from leadcore.roles import require_settings_editor
 
 
 def _check_basic(new: BasicSettings) -> BasicSettings:
     errors, clean = [], {}
     for key in ("mailbox_address", "forwarding_target"):
-        value = (getattr(new, key) or "").strip()
-        if value:
+        before = len(errors)
+        value = hygiene.check_text(errors, key, _(BASIC_LABELS[key]), getattr(new, key))
+        if value and len(errors) == before:
             try:
                 value = validate_email(value, check_deliverability=False).normalized
             except EmailNotValidError:
@@ -30,15 +30,13 @@ def _check_basic(new: BasicSettings) -> BasicSettings:
                                               .format(field=_(BASIC_LABELS[key]))))
         clean[key] = value
     name = (new.email_from_name or "").strip()
-    if not name:
-        errors.append(ValidationError("email_from_name", _("E-mail from name is required.")))
-    elif len(name) > FROM_NAME_LIMIT:
-        errors.append(ValidationError("email_from_name", _("E-mail from name can have at most {n} characters.")
-                                      .format(n=FROM_NAME_LIMIT)))
-    elif any(ch in name for ch in "\r\n<>\"@"):
+    if any(ch in name for ch in "\r\n<>\"@"):
         # It goes into a mail header: no line breaks, no address syntax.
         errors.append(ValidationError("email_from_name", _(
             "E-mail from name cannot contain line breaks, quotes, @ or angle brackets.")))
+    else:
+        name = hygiene.check_text(errors, "email_from_name", _("E-mail from name"), name, required=True,
+                                  limit=FROM_NAME_LIMIT)
     clean["email_from_name"] = name
     if new.user_name_display not in NAME_DISPLAYS:
         errors.append(ValidationError("user_name_display", _("Show user names as must be one of the offered choices.")))
@@ -51,37 +49,36 @@ def _check_basic(new: BasicSettings) -> BasicSettings:
 
 def update_basic_settings(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
                           new: BasicSettings) -> BasicSettings:
-    require_settings_editor(user)
-    clean = _check_basic(new)
-    before = basic_settings(cur)
-
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def work(c: duckdb.DuckDBPyConnection) -> BasicSettings:
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
+        clean = _check_basic(new)
+        before = basic_settings(c)
         for f in fields(clean):
             put(c, f.name, getattr(clean, f.name))
-        audit.record(c, user, now, "basic_settings", "basic", "update", before, clean)
+        audit.record(c, acting, now, "basic_settings", "basic", "update", before, clean)
+        return clean
 
-    db.write(cur, work)
+    return db.write(cur, work)
+
+
+def _check_dealership(new: Dealership) -> Dealership:
+    errors: list[ValidationError] = []
+    # The address is the one text here that has several lines.
+    clean = Dealership(**{key: hygiene.check_text(errors, key, _(DEALERSHIP_LABELS[key]), getattr(new, key),
+                                                  required=key == "name", limit=limit, multiline=key == "address")
+                          for key, limit in (("name", 120), ("address", 500), ("phone", 50))})
+    hygiene.raise_if(errors)
     return clean
 
 
 def update_dealership(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, new: Dealership) -> Dealership:
-    require_settings_editor(user)
-    clean = Dealership(name=new.name.strip(), address=new.address.strip(), phone=new.phone.strip())
-    errors = []
-    if not clean.name:
-        errors.append(ValidationError("name", _("Dealership name is required.")))
-    for key, limit in (("name", 120), ("address", 500), ("phone", 50)):
-        if len(getattr(clean, key)) > limit:
-            errors.append(ValidationError(key, _("{field} can have at most {n} characters.")
-                                          .format(field=_(DEALERSHIP_LABELS[key]), n=limit)))
-    if errors:
-        raise ValidationErrors(errors)
-    before = dealership(cur)
-
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def work(c: duckdb.DuckDBPyConnection) -> Dealership:
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
+        clean = _check_dealership(new)
+        before = dealership(c)
         for f, key in DEALERSHIP_KEYS.items():
             put(c, key, getattr(clean, f))
-        audit.record(c, user, now, "basic_settings", "dealership", "update", before, clean)
+        audit.record(c, acting, now, "basic_settings", "dealership", "update", before, clean)
+        return clean
 
-    db.write(cur, work)
-    return clean
+    return db.write(cur, work)

@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 import duckdb
 import holidays as public_holidays
 
-from leadcore import audit, db, i18n
-from leadcore.leads import recompute
+from leadcore import audit, auth, db, hygiene, i18n, roles
+from leadcore.admin.working_time import require_room
 from leadcore.errors import ValidationError, ValidationErrors
-from leadcore.i18n import _
+from leadcore.i18n import N_, _
 from leadcore.roles import require_settings_editor
 from leadcore.auth import User
 
@@ -28,6 +28,8 @@ GERMAN_STATES = {
 NAME_LIMIT = 100
 MAX_RANGE_DAYS = 366
 YEARS = range(2000, 2101)
+ROOM_PROBLEM = N_("With these closures too little working time is left: stage 1 ({stage1} working "
+                  "hours) would not pass within {days} days. Close fewer days.")
 
 
 @dataclass(frozen=True)
@@ -55,16 +57,17 @@ def _listed(cur: duckdb.DuckDBPyConnection, days: list[date]) -> set[date]:
 
 def _insert(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, action: str,
             entries: list[Closure], detail: dict) -> Added:
-    """Insert the days not listed yet, audit, re-derive due times; all in one transaction."""
+    """Insert the days not listed yet, audit, re-derive due times; all in one unit of work."""
     def work(c: duckdb.DuckDBPyConnection) -> Added:
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
         listed = _listed(c, [e.day for e in entries])
         new = [e for e in entries if e.day not in listed]
         for entry in new:
             c.execute("INSERT INTO holidays (day, name) VALUES (?, ?)", [entry.day, entry.name])
         if new:
-            audit.record(c, user, now, "holidays", new[0].day, action, None,
+            audit.record(c, acting, now, "holidays", new[0].day, action, None,
                          {**detail, "days": [e.day for e in new]})
-            recompute.recompute_open_leads(c)
+            require_room(c, now, "first_day", _(ROOM_PROBLEM))
         return Added(tuple(e.day for e in new), tuple(sorted(listed)))
 
     return db.write(cur, work)
@@ -74,15 +77,14 @@ def add_closure(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, name:
                 first_day: date | None, last_day: date | None = None) -> Added:
     """A holiday or company closure on one day, or on every day from first_day to last_day."""
     require_settings_editor(user)
-    errors = []
-    name = (name or "").strip()
-    if not name:
-        errors.append(ValidationError("name", _("Name is required.")))
-    elif len(name) > NAME_LIMIT:
-        errors.append(ValidationError("name", _("Name can have at most {n} characters.").format(n=NAME_LIMIT)))
+    errors: list[ValidationError] = []
+    name = hygiene.check_text(errors, "name", _("Name"), name, required=True, limit=NAME_LIMIT)
     last_day = last_day or first_day
     if first_day is None:
         errors.append(ValidationError("first_day", _("Date is required.")))
+    elif not hygiene.check_year(errors, "first_day", _("Date"), first_day) or \
+            not hygiene.check_year(errors, "last_day", _("Last day"), last_day):
+        pass
     elif last_day < first_day:
         errors.append(ValidationError("last_day", _("The last day cannot be before the first day.")))
     elif (last_day - first_day).days >= MAX_RANGE_DAYS:
@@ -103,13 +105,13 @@ def remove_closures(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, d
     require_settings_editor(user)
     if not days:
         raise ValidationErrors([ValidationError("days", _("Choose the days to remove."))])
-    before = [e for e in list_closures(cur) if e.day in set(days)]
-
     def work(c: duckdb.DuckDBPyConnection) -> int:
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
+        before = [e for e in list_closures(c) if e.day in set(days)]
         c.execute("DELETE FROM holidays WHERE day IN (SELECT unnest(?::DATE[]))", [list(days)])
         if before:
-            audit.record(c, user, now, "holidays", before[0].day, "remove", before, None)
-            recompute.recompute_open_leads(c)
+            audit.record(c, acting, now, "holidays", before[0].day, "remove", before, None)
+            require_room(c, now, "days", _(ROOM_PROBLEM))
         return len(before)
 
     return db.write(cur, work)

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from leadcore import audit, db
+from leadcore import audit, auth, db, roles
+from leadcore.errors import NotFound
+from leadcore.i18n import _
 
 if TYPE_CHECKING:
-    from leadcore.auth import User
+    from leadcore.auth import Actor
 
 # table -> its display order; table names cannot be bound as parameters, so only these are allowed
 ORDERED_TABLES = {"sources": "position, name", "completion_reasons": "position, id"}
@@ -37,15 +39,18 @@ def next_position(cur: duckdb.DuckDBPyConnection, table: str) -> int:
     return cur.execute(f"SELECT coalesce(max(position), 0) + 1 FROM {table}").fetchall()[0][0]
 
 
-def move_audited(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, table: str, area: str,
+def move_audited(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, table: str, area: str,
                  row_id: int, steps: int) -> list[int]:
-    """`move` in its own transaction, with an audit row when the order changed."""
-    before = ordered_ids(cur, table)
-
+    """`move` as one unit of work of a settings editor, with an audit row when the order changed."""
     def work(c: duckdb.DuckDBPyConnection) -> list[int]:
-        after = move(c, table, row_id, steps)
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
+        before = ordered_ids(c, table)
+        if row_id not in before:
+            raise NotFound(_("This entry does not exist any more."))
+        steps_ = max(-len(before), min(len(before), int(steps)))
+        after = move(c, table, row_id, steps_)
         if after != before:
-            audit.record(c, user, now, area, row_id, "move", before, after)
+            audit.record(c, acting, now, area, row_id, "move", before, after)
         return after
 
     return db.write(cur, work)

@@ -12,8 +12,8 @@ import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 
 from leadcore import roles
-from leadcore import audit, db
-from leadcore.auth import COLUMNS as _COLUMNS, User, get_user, hash_password, row_to_user as _user
+from leadcore import audit, auth, db, hygiene
+from leadcore.auth import COLUMNS as _COLUMNS, SYSTEM, Actor, User, get_user, hash_password, row_to_user as _user
 from leadcore.roles import ROLES
 from leadcore.contacts.service import normalise_phone
 from leadcore.errors import PermissionDenied, ValidationError, ValidationErrors
@@ -37,21 +37,23 @@ PASSWORD_MIN = 8
 
 
 def _check_password(errors: list, password: str) -> None:
-    if len(password) < PASSWORD_MIN:
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
         errors.append(ValidationError("password", _("Password must have at least 8 characters.")))
+
+
+def _has(errors: list, field: str) -> bool:
+    return any(e.field == field for e in errors)
 
 
 def _check_profile(errors: list, data: UserInput) -> UserInput:
     """Trimmed and normalised input; appends an error per bad field."""
-    full_name, location = data.full_name.strip(), (data.location or "").strip()
-    email = (data.email or "").strip()
-    if not full_name:
-        errors.append(ValidationError("full_name", _("Name is required.")))
-    elif len(full_name) > FIELD_LIMIT:
-        errors.append(ValidationError("full_name", _("Name can have at most {n} characters.").format(n=FIELD_LIMIT)))
+    full_name = hygiene.check_text(errors, "full_name", _("Name"), data.full_name, required=True,
+                                   limit=FIELD_LIMIT)
+    location = hygiene.check_text(errors, "location", _("Location"), data.location, limit=FIELD_LIMIT)
+    email = hygiene.check_text(errors, "email", _("E-mail"), data.email)
     if not email:
         errors.append(ValidationError("email", _("E-mail is required: escalations are sent there.")))
-    else:
+    elif not _has(errors, "email"):
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
@@ -59,11 +61,8 @@ def _check_profile(errors: list, data: UserInput) -> UserInput:
     if data.role not in ROLES:
         errors.append(ValidationError("role", _("Role must be one of: {roles}.").format(
             roles=", ".join(ROLES))))
-    if len(location) > FIELD_LIMIT:
-        errors.append(ValidationError("location", _("Location can have at most {n} characters.")
-                                      .format(n=FIELD_LIMIT)))
-    phone = (data.phone or "").strip()
-    if phone:
+    phone = hygiene.check_text(errors, "phone", _("Phone"), data.phone)
+    if phone and not _has(errors, "phone"):
         try:
             phone = normalise_phone(phone)
         except ValueError:
@@ -79,6 +78,9 @@ def _check_superiors(cur: duckdb.DuckDBPyConnection, errors: list, user_id: int 
         errors.append(ValidationError("superiors", _("A user cannot be their own superior.")))
         return
     if not superior_ids:
+        return
+    if not hygiene.valid_ids(superior_ids):
+        errors.append(ValidationError("superiors", _("Superiors must be active users who work leads.")))
         return
     names = dict(cur.execute(
         "SELECT id, full_name FROM users WHERE id IN (SELECT unnest(?::BIGINT[])) AND active"
@@ -107,14 +109,20 @@ def _check_superiors(cur: duckdb.DuckDBPyConnection, errors: list, user_id: int 
             return
 
 
-def _require_user_admin(actor: User | None, target_role: str | None, new_role: str | None) -> None:
-    """Admins manage every account; managers all but admins' (and they cannot make admins)."""
-    if actor is None:
-        return   # the command line: whoever runs it owns the database file
+def _require_user_admin(cur: duckdb.DuckDBPyConnection, actor: Actor | None, target_role: str | None,
+                        new_role: str | None) -> Actor:
+    """The acting user as stored now. Admins manage every account; managers all but admins'
+    (and they cannot make admins); the system actor (command line) all."""
+    actor = auth.acting(cur, SYSTEM if actor is None else actor)
     if not roles.can(actor, roles.EDIT_SETTINGS):
         raise PermissionDenied(_("Only managers and admins may manage users."))
     if not roles.can(actor, roles.MANAGE_ADMINS) and "admin" in (target_role, new_role):
         raise PermissionDenied(_("Only admins may manage admin accounts."))
+    return actor
+
+
+def _taken(username: str) -> ValidationErrors:
+    return ValidationErrors([ValidationError("username", _("The username {name} is taken.").format(name=username))])
 
 
 def _audit(cur: duckdb.DuckDBPyConnection, actor: User | None, now: datetime, entity_id: int,
@@ -122,36 +130,33 @@ def _audit(cur: duckdb.DuckDBPyConnection, actor: User | None, now: datetime, en
     audit.record(cur, actor, now, "users", entity_id, action, before, after)
 
 
-def create_user(cur: duckdb.DuckDBPyConnection, actor: User | None, now: datetime, username: str,
+def create_user(cur: duckdb.DuckDBPyConnection, actor: Actor | None, now: datetime, username: str,
                 data: UserInput, password: str) -> User:
-    """Add an account; `actor` None is the command line."""
-    _require_user_admin(actor, None, data.role)
-    username = username.strip()
-    errors: list[ValidationError] = []
-    if not username:
-        errors.append(ValidationError("username", _("Username is required.")))
-    elif len(username) > FIELD_LIMIT:
-        errors.append(ValidationError("username", _("Username can have at most {n} characters.")
-                                      .format(n=FIELD_LIMIT)))
-    clean = _check_profile(errors, data)
-    _check_password(errors, password)
-    _check_superiors(cur, errors, None, clean.superior_ids)
-    if errors:
-        raise ValidationErrors(errors)
-    if cur.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]).fetchall():
-        raise ValidationErrors([ValidationError(
-            "username", _("The username {name} is taken.").format(name=username))])
+    """Add an account; `actor` None is the command line (auth.SYSTEM)."""
+    hashed = hash_password(password) if isinstance(password, str) else ""   # slow: outside the writer turn
 
     def work(c: duckdb.DuckDBPyConnection) -> int:
-        new_id = c.execute(
-            "INSERT INTO users (username, full_name, email, role, password_hash, location, phone,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [username, clean.full_name, clean.email, clean.role, hash_password(password),
-             clean.location or None, clean.phone or None, now],
-        ).fetchall()[0][0]
+        acting = _require_user_admin(c, actor, None, data.role)
+        errors: list[ValidationError] = []
+        name = hygiene.check_text(errors, "username", _("Username"), username, required=True, limit=FIELD_LIMIT)
+        clean = _check_profile(errors, data)
+        _check_password(errors, password)
+        _check_superiors(c, errors, None, clean.superior_ids)
+        hygiene.raise_if(errors)
+        if c.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)", [name]).fetchall():
+            raise _taken(name)
+        try:
+            new_id = c.execute(
+                "INSERT INTO users (username, full_name, email, role, password_hash, location, phone,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [name, clean.full_name, clean.email, clean.role, hashed, clean.location or None,
+                 clean.phone or None, now],
+            ).fetchall()[0][0]
+        except duckdb.ConstraintException:
+            raise _taken(name) from None   # usernames are unique without regard to case (0011)
         for superior in clean.superior_ids:
             c.execute("INSERT INTO user_superiors VALUES (?, ?)", [new_id, superior])
-        _audit(c, actor, now, new_id, "add", None, {"username": username, **_plain(clean)})
+        _audit(c, acting, now, new_id, "add", None, {"username": name, **_plain(clean)})
         return new_id
 
     return get_user(cur, db.write(cur, work))
@@ -161,7 +166,7 @@ def add_user(cur: duckdb.DuckDBPyConnection, now: datetime, username: str, full_
              email: str, role: str, password: str, location: str | None = None,
              superiors: list[int] | None = None) -> User:
     """Create a user from the command line (no acting user; `create_user` for the app)."""
-    return create_user(cur, None, now, username,
+    return create_user(cur, SYSTEM, now, username,
                        UserInput(full_name, email, role, location or "", tuple(superiors or ())), password)
 
 
@@ -188,25 +193,23 @@ def _other_active_admins(cur: duckdb.DuckDBPyConnection, user_id: int) -> int:
                        [user_id]).fetchall()[0][0]
 
 
-def update_user(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user_id: int,
+def update_user(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, user_id: int,
                 data: UserInput) -> User:
     """Change name, e-mail, role, location and superiors of an account."""
-    target = get_user(cur, user_id)
-    _require_user_admin(actor, target.role, data.role)
-    errors: list[ValidationError] = []
-    clean = _check_profile(errors, data)
-    _check_superiors(cur, errors, user_id, clean.superior_ids)
-    if target.role == "admin" and clean.role != "admin" and target.active \
-            and not _other_active_admins(cur, user_id):
-        errors.append(ValidationError("role", _("This is the last active admin; make another user "
-                                                "admin first.")))
-    if errors:
-        raise ValidationErrors(errors)
-    before = user_input(cur, user_id)
-    if before == clean:
-        return target
-
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def work(c: duckdb.DuckDBPyConnection) -> User:
+        target = get_user(c, user_id)
+        acting = _require_user_admin(c, actor, target.role, data.role)
+        errors: list[ValidationError] = []
+        clean = _check_profile(errors, data)
+        _check_superiors(c, errors, user_id, clean.superior_ids)
+        if target.role == "admin" and clean.role != "admin" and target.active \
+                and not _other_active_admins(c, user_id):
+            errors.append(ValidationError("role", _("This is the last active admin; make another user "
+                                                    "admin first.")))
+        hygiene.raise_if(errors)
+        before = user_input(c, user_id)
+        if before == clean:
+            return target
         c.execute("UPDATE users SET full_name = ?, email = ?, role = ?, location = ?, phone = ? WHERE id = ?",
                   [clean.full_name, clean.email, clean.role, clean.location or None, clean.phone or None,
                    user_id])
@@ -214,55 +217,57 @@ def update_user(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user
             c.execute("DELETE FROM user_superiors WHERE user_id = ?", [user_id])
             for superior in clean.superior_ids:
                 c.execute("INSERT INTO user_superiors VALUES (?, ?)", [user_id, superior])
-        _audit(c, actor, now, user_id, "update", _plain(before), _plain(clean))
+        _audit(c, acting, now, user_id, "update", _plain(before), _plain(clean))
+        return get_user(c, user_id)
 
-    db.write(cur, work)
-    return get_user(cur, user_id)
+    return db.write(cur, work)
 
 
-def set_active(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user_id: int,
+def set_active(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, user_id: int,
                active: bool) -> User:
     """Deactivate (the account can no longer sign in or get leads) or reactivate; never delete."""
-    target = get_user(cur, user_id)
-    _require_user_admin(actor, target.role, None)
-    if target.active == active:
-        return target
-    if not active:
-        if actor.id == user_id:
-            raise ValidationErrors([ValidationError("active", _("You cannot deactivate your own account."))])
-        if target.role == "admin" and not _other_active_admins(cur, user_id):
-            raise ValidationErrors([ValidationError("active", _(
-                "This is the last active admin and cannot be deactivated."))])
-
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def work(c: duckdb.DuckDBPyConnection) -> User:
+        target = get_user(c, user_id)
+        acting = _require_user_admin(c, actor, target.role, None)
+        if target.active == active:
+            return target
+        if not active:
+            if acting.id == user_id:
+                raise ValidationErrors([ValidationError("active", _("You cannot deactivate your own account."))])
+            if target.role == "admin" and not _other_active_admins(c, user_id):
+                raise ValidationErrors([ValidationError("active", _(
+                    "This is the last active admin and cannot be deactivated."))])
         c.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
-        _audit(c, actor, now, user_id, "activate" if active else "deactivate",
+        _audit(c, acting, now, user_id, "activate" if active else "deactivate",
                {"active": target.active}, {"active": active})
+        return get_user(c, user_id)
 
-    db.write(cur, work)
-    return get_user(cur, user_id)
+    return db.write(cur, work)
 
 
-def reset_password(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, user_id: int,
+def reset_password(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, user_id: int,
                    new_password: str) -> None:
     """An admin sets a new password for an account (the audit says that, never the password)."""
-    if not actor.active or actor.role != "admin":
-        raise PermissionDenied(_("Only admins may reset passwords."))
-    target = get_user(cur, user_id)
-    errors: list[ValidationError] = []
-    _check_password(errors, new_password)
-    if errors:
-        raise ValidationErrors(errors)
+    hashed = hash_password(new_password) if isinstance(new_password, str) else ""
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
-        c.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hash_password(new_password), user_id])
-        _audit(c, actor, now, user_id, "reset_password", None, {"username": target.username})
+        acting = auth.acting(c, actor)
+        if acting.role not in ("admin", "system"):
+            raise PermissionDenied(_("Only admins may reset passwords."))
+        target = get_user(c, user_id)
+        errors: list[ValidationError] = []
+        _check_password(errors, new_password)
+        hygiene.raise_if(errors)
+        c.execute("UPDATE users SET password_hash = ? WHERE id = ?", [hashed, user_id])
+        _audit(c, acting, now, user_id, "reset_password", None, {"username": target.username})
 
     db.write(cur, work)
 
 
-def user_overview(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every account with the names of its superiors, for the Users settings list."""
+def user_overview(cur: duckdb.DuckDBPyConnection, actor: Actor) -> pd.DataFrame:
+    """Every account with the names of its superiors, for the Users settings list (for those
+    who manage users: it lists everyone's e-mail address)."""
+    auth.acting(cur, actor, roles.EDIT_SETTINGS)
     return cur.execute(
         """
         SELECT u.id, u.username, u.full_name, u.email, u.role, coalesce(u.location, '') AS location,

@@ -10,9 +10,11 @@ import pandas as pd
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from leadcore import db
-from leadcore.errors import Conflict, NotFound, ValidationError, ValidationErrors
+from leadcore import auth, db, hygiene, roles
+from leadcore.auth import Actor
+from leadcore.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
+from leadcore.leads.visibility import lead_predicate
 from leadcore.paging import Page, fetch_page
 
 PHONE_REGION = "DE"
@@ -104,21 +106,20 @@ def _phone_region(country: str) -> str:
 
 def validate(data: ContactInput) -> ContactInput:
     """Trim, check and normalise; raises ValidationErrors naming every bad field."""
-    clean = {name: (getattr(data, name) or "").strip() for name in _FIELDS}
-    errors = []
+    errors: list[ValidationError] = []
+    # Every contact field is one line: names and the address go into mail headers and labels.
+    clean = {name: hygiene.check_text(errors, name, _(LABELS[name]), getattr(data, name), limit=FIELD_LIMIT)
+             for name in _FIELDS}
     if not clean["last_name"] and not clean["company"]:
         errors.append(ValidationError("last_name", _("Last name or company is required.")))
-    for name, value in clean.items():
-        if len(value) > FIELD_LIMIT:
-            errors.append(ValidationError(name, _("{field} can have at most {n} characters.").format(
-                field=_(LABELS[name]), n=FIELD_LIMIT)))
-    if clean["email"]:
+    refused = {e.field for e in errors}
+    if clean["email"] and "email" not in refused:
         try:
             clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized
         except EmailNotValidError:
             errors.append(ValidationError("email", _("E-mail is not a valid address.")))
     for name in ("phone", "mobile"):
-        if clean[name]:
+        if clean[name] and name not in refused:
             try:
                 clean[name] = normalise_phone(clean[name], _phone_region(clean["country"]))
             except ValueError:
@@ -165,10 +166,32 @@ def _contact(row: tuple) -> Contact:
     return Contact(**{k: (v or "") if k != "id" else v for k, v in values.items()})
 
 
-def create_contact(cur: duckdb.DuckDBPyConnection, now: datetime, data: ContactInput) -> Contact:
-    clean = validate(data)
+def _require_writer(cur: duckdb.DuckDBPyConnection, actor: Actor) -> Actor:
+    """Whoever works leads keeps the customers' details; analysts only read them."""
+    return auth.acting(cur, actor, roles.WORK_LEADS)
 
+
+def _require_reach(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, contact_id: int,
+                   refusal: str) -> None:
+    """A contact with leads of other sellers changes where their mail goes (or disappears):
+    only someone who sees all leads, or one of those leads, may do that."""
+    if roles.allows(actor.role, roles.SEE_ALL_LEADS):
+        return
+    others = cur.execute("SELECT 1 FROM leads WHERE contact_id = ? AND editor_id <> ? LIMIT 1",
+                         [contact_id, actor.id]).fetchall()
+    if not others:
+        return
+    where, params = lead_predicate(cur, actor, now)
+    visible = cur.execute(f"SELECT 1 FROM leads l WHERE l.contact_id = $contact AND l.editor_id <> $me AND {where}"
+                          " LIMIT 1", {"contact": contact_id, "me": actor.id, **params}).fetchall()
+    if not visible:
+        raise PermissionDenied(refusal)
+
+
+def create_contact(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, data: ContactInput) -> Contact:
     def work(c: duckdb.DuckDBPyConnection) -> int:
+        _require_writer(c, actor)
+        clean = validate(data)
         contact_id = c.execute(
             f"INSERT INTO contacts ({', '.join(_FIELDS)}, sort_name, created_at, updated_at)"
             f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))}) RETURNING id",
@@ -180,30 +203,38 @@ def create_contact(cur: duckdb.DuckDBPyConnection, now: datetime, data: ContactI
     return get_contact(cur, db.write(cur, work))
 
 
-def update_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: int,
+def update_contact(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, contact_id: int,
                    data: ContactInput) -> Contact:
-    clean = validate(data)
-    get_contact(cur, contact_id)
     assignments = ", ".join(f"{name} = ?" for name in _FIELDS)
 
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def work(c: duckdb.DuckDBPyConnection) -> Contact:
+        acting = _require_writer(c, actor)
+        before = get_contact(c, contact_id)
+        clean = validate(data)
+        if clean.email.lower() != before.email.lower():
+            _require_reach(c, acting, now, contact_id, _(
+                "This customer has leads of other sellers; only someone who works one of them may "
+                "change the e-mail address their mail goes to."))
         c.execute(
-            f"UPDATE contacts SET {assignments}, sort_name = ?, updated_at = ? WHERE id = ?",
+            f"UPDATE contacts SET {assignments}, sort_name = ?, updated_at = ? WHERE id = ? AND NOT deleted",
             [*asdict(clean).values(), sort_name(clean), now, contact_id],
         )
         refresh_search_text(c, [contact_id])
+        return get_contact(c, contact_id)
 
-    db.write(cur, work)
-    return get_contact(cur, contact_id)
+    return db.write(cur, work)
 
 
-def delete_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: int) -> None:
+def delete_contact(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, contact_id: int) -> None:
     """Contacts are never removed (leads point at them); a deleted one is hidden and takes no leads.
 
     A contact with open leads stays: the seller still has to reach that customer.
     """
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        acting = _require_writer(c, actor)
         get_contact(c, contact_id)
+        _require_reach(c, acting, now, contact_id, _(
+            "This customer has leads of other sellers; only someone who works one of them may delete it."))
         # Guarded: a lead opened meanwhile, or a second delete, changes no row.
         changed = c.execute(
             "UPDATE contacts SET deleted = TRUE, updated_at = ? WHERE id = ? AND NOT deleted"
@@ -215,8 +246,9 @@ def delete_contact(cur: duckdb.DuckDBPyConnection, now: datetime, contact_id: in
     db.write(cur, work)
 
 
+
 def get_contact(cur: duckdb.DuckDBPyConnection, contact_id: int) -> Contact:
-    rows = cur.execute(
+    rows = hygiene.valid_id(contact_id) and cur.execute(
         f"SELECT {', '.join(_FIELDS)}, id FROM contacts WHERE id = ? AND NOT deleted", [contact_id]
     ).fetchall()
     if not rows:
@@ -255,21 +287,22 @@ def search_predicate(query: str, alias: str = "c") -> tuple[str, dict]:
     query = query.strip()
     if not query:
         return "TRUE", {}
+    # LIKE wildcards typed by the user are matched literally.
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    text = f"{alias}.search_text LIKE '%' || {fold_sql('$contact_text')} || '%' ESCAPE '\\'"
     digits = "".join(ch for ch in query if ch.isdigit())
     if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) - 3:
-        # Looks like a phone number. Stored numbers are E.164 ("+491711234567"): a whole number
-        # in any notation is normalised first; a fragment is matched by its digits, where a
+        # Perhaps a phone number, perhaps a postal code ("04109") or a name with digits: all
+        # three are searched. Stored numbers are E.164 ("+491711234567"): a whole number in
+        # any notation is normalised first; a fragment is matched by its digits, where a
         # leading 0 stands for the country code.
         try:
             needle = normalise_phone(query).lstrip("+")
         except ValueError:
             needle = digits.lstrip("0")
-        return (f"({alias}.phone LIKE $phone_digits OR {alias}.mobile LIKE $phone_digits)",
-                {"phone_digits": f"%{needle}%"})
-    # LIKE wildcards typed by the user are matched literally.
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return (f"{alias}.search_text LIKE '%' || {fold_sql('$contact_text')} || '%' ESCAPE '\\'",
-            {"contact_text": escaped})
+        return (f"({text} OR {alias}.phone LIKE $phone_digits OR {alias}.mobile LIKE $phone_digits)",
+                {"contact_text": escaped, "phone_digits": f"%{needle}%"})
+    return text, {"contact_text": escaped}
 
 
 def search_contacts(cur: duckdb.DuckDBPyConnection, query: str = "", after: tuple | None = None,

@@ -7,8 +7,6 @@ upload, the command line or a polled folder, matched to contacts, distributed to
 The actor is the signed-in manager or admin of an upload, or leadcore.auth.SYSTEM (the command
 line and the scheduler's folder polling).
 """
-from leadcore.intake.service import (MAX_MESSAGE_BYTES, IntakeResult, intake_file, intake_many,
-                                     may_run_intake, require_intake)
+from leadcore.intake.service import MAX_MESSAGE_BYTES, IntakeResult, intake_file, intake_many, may_run_intake
 
-__all__ = ["MAX_MESSAGE_BYTES", "IntakeResult", "intake_file", "intake_many", "may_run_intake",
-           "require_intake"]
+__all__ = ["MAX_MESSAGE_BYTES", "IntakeResult", "intake_file", "intake_many", "may_run_intake"]

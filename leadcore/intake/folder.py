@@ -21,7 +21,7 @@ import duckdb
 
 from leadcore.admin import settings
 from leadcore.i18n import _
-from leadcore.admin.users import User
+from leadcore.auth import Actor
 from leadcore.intake.routing import database_file, folder_problem, intake_root
 from leadcore.intake.service import BATCH_SIZE, IntakeResult, Progress, intake_many
 from leadcore.auth import SYSTEM
@@ -68,7 +68,7 @@ def _move(path: Path, outcome: str) -> Path:
     return Path(shutil.move(str(path), str(target)))
 
 
-def intake_path(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, path: Path,
+def intake_path(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, path: Path,
                 progress: Progress | None = None, min_age: float = 0.0,
                 limit: int | None = None, batch_size: int = BATCH_SIZE, parse_aside: bool = False) -> FolderRun:
     """Take in one file or every file of a folder, moving each batch's files to done/ or

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import duckdb
 
+from leadcore import auth, roles
+from leadcore.auth import Actor
 from leadcore.paging import Page, fetch_page
 
 
-def intake_log_page(cur: duckdb.DuckDBPyConnection, after: tuple | None = None,
+def intake_log_page(cur: duckdb.DuckDBPyConnection, actor: Actor, after: tuple | None = None,
                     page_size: int = 50, outcome: str | None = None) -> Page:
     """Rows: received_at, file_name, part (the attachment, in a mail of several leads), outcome,
-    reason, lead_id, source, unknown_sender."""
+    reason, lead_id, source, unknown_sender. For those who may take in lead files (file names and
+    reasons name customers)."""
+    auth.acting(cur, actor, roles.INTAKE)
     return fetch_page(
         cur,
         # Newest first: the paging key is the negated id, since fetch_page orders ascending.
@@ -25,6 +29,7 @@ def intake_log_page(cur: duckdb.DuckDBPyConnection, after: tuple | None = None,
     )
 
 
-def count_intake_log(cur: duckdb.DuckDBPyConnection, outcome: str | None = None) -> int:
+def count_intake_log(cur: duckdb.DuckDBPyConnection, actor: Actor, outcome: str | None = None) -> int:
+    auth.acting(cur, actor, roles.INTAKE)
     return cur.execute("SELECT count(*) FROM intake_log WHERE ?::VARCHAR IS NULL OR outcome = ?",
                        [outcome, outcome]).fetchall()[0][0]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from leadcore import audit, db
+from leadcore import audit, auth, db, hygiene, roles
 from leadcore.admin import settings
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
@@ -122,6 +122,7 @@ def update_intake_settings(cur: duckdb.DuckDBPyConnection, user: User, now: date
     before, after = intake_settings(cur), IntakeSettings(default_source_id, folder)
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        auth.acting(c, user, roles.EDIT_SETTINGS)   # as stored now: deactivation acts at once
         settings.put(c, "intake_default_source_id", default_source_id)
         settings.put(c, "intake_folder", folder)
         audit.record(c, user, now, "intake", "settings", "update", before, after)
@@ -177,9 +178,8 @@ def sender_sources(cur: duckdb.DuckDBPyConnection) -> list[SenderSource]:
 
 def confirm_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, source_id: int) -> None:
     """A manager confirms a source intake created on first sight: it becomes active."""
-    require_settings_editor(user)
-
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        auth.acting(c, user, roles.EDIT_SETTINGS)
         before = c.execute("SELECT name, active FROM sources WHERE id = ?", [source_id]).fetchall()
         if not before:
             raise ValidationErrors([ValidationError("source", _("This source no longer exists."))])
@@ -213,29 +213,33 @@ def add_sender_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
     require_settings_editor(user)
     kind = "provider" if kind == "provider" else "sender"
     pattern = clean_pattern(pattern, kind)
-    source = cur.execute("SELECT name FROM sources WHERE id = ?", [source_id or -1]).fetchall()
-    if not source:
-        raise ValidationErrors([ValidationError("source", _("Choose the source of these mails."))])
-    if cur.execute("SELECT 1 FROM sender_sources WHERE pattern = ?", [pattern]).fetchall():
-        raise ValidationErrors([ValidationError("pattern", _(
-            "{pattern} is mapped already; remove it first to map it to another source.").format(pattern=pattern))])
 
-    def work(c: duckdb.DuckDBPyConnection) -> None:
+    def work(c: duckdb.DuckDBPyConnection) -> list:
+        auth.acting(c, user, roles.EDIT_SETTINGS)
+        source = c.execute("SELECT name FROM sources WHERE id = ?",
+                           [source_id if hygiene.valid_id(source_id) else -1]).fetchall()
+        if not source:
+            raise ValidationErrors([ValidationError("source", _("Choose the source of these mails."))])
+        if c.execute("SELECT 1 FROM sender_sources WHERE pattern = ?", [pattern]).fetchall():
+            raise ValidationErrors([ValidationError("pattern", _(
+                "{pattern} is mapped already; remove it first to map it to another source.").format(pattern=pattern))])
         c.execute("INSERT INTO sender_sources (pattern, source_id, kind) VALUES (?, ?, ?)", [pattern, source_id, kind])
         audit.record(c, user, now, "intake", pattern, "add", None,
                      {"pattern": pattern, "source_id": source_id, "kind": kind})
+        return source
 
-    db.write(cur, work)
+    source = db.write(cur, work)
     return SenderSource(pattern, source_id, source[0][0], kind)
 
 
 def remove_sender_source(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, pattern: str) -> None:
     require_settings_editor(user)
-    rows = cur.execute("SELECT source_id FROM sender_sources WHERE pattern = ?", [pattern]).fetchall()
-    if not rows:
-        return
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        auth.acting(c, user, roles.EDIT_SETTINGS)
+        rows = c.execute("SELECT source_id FROM sender_sources WHERE pattern = ?", [pattern]).fetchall()
+        if not rows:
+            return
         c.execute("DELETE FROM sender_sources WHERE pattern = ?", [pattern])
         audit.record(c, user, now, "intake", pattern, "remove", {"pattern": pattern, "source_id": rows[0][0]}, None)
 

@@ -28,8 +28,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from leadcore import roles
-from leadcore import db
+from leadcore import auth, db, roles
 from leadcore.admin import settings
 from leadcore.errors import Conflict, LeadcoreError, PermissionDenied
 from leadcore.i18n import _
@@ -69,11 +68,6 @@ class IntakeResult:
 def may_run_intake(user: Actor) -> bool:
     """Intake is for managers and admins (SPEC section 2: imports) and leadcore itself."""
     return roles.can(user, roles.INTAKE)
-
-
-def require_intake(user: Actor) -> None:
-    if not may_run_intake(user):
-        raise PermissionDenied(_(roles.REFUSALS[roles.INTAKE]))
 
 
 def parse(file_name: str, data: bytes, tz: ZoneInfo, dealer: Dealership = Dealership()) -> list[tuple[str, IncomingLead | Rejected]]:
@@ -130,13 +124,13 @@ def intake_many(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, fil
     that batch's files then, so a crash leaves at most one batch to be read again).
     `parse_aside`: parse the next batches in a helper process while this one stores (the
     command line's big folders; parsing is half of intake's work and needs no database)."""
-    require_intake(actor)
+    auth.acting(cur, actor, roles.INTAKE)   # and again in every batch's unit of work
     total = total if total is not None else (len(files) if hasattr(files, "__len__") else None)
     tz, dealer = settings.timezone(cur), senders.dealership(cur)
     results: list[IntakeResult] = []
     batches = iter(lambda it=iter(files): list(islice(it, batch_size)), [])
     for batch, messages in _parsed(batches, tz, dealer, parse_aside):
-        stored = _store(cur, now, messages)
+        stored = _store(cur, actor, now, messages)
         done = _per_file(stored, len(batch))
         if on_batch is not None:
             on_batch(len(results), done)
@@ -193,34 +187,36 @@ def _per_file(stored: list[tuple[int, IntakeResult]], n: int) -> list[IntakeResu
     return out
 
 
-def _store(cur: duckdb.DuckDBPyConnection, now: datetime, messages: list[Message]) -> list[tuple[int, IntakeResult]]:
+def _store(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, messages: list[Message]) -> list[tuple[int, IntakeResult]]:
     try:
-        return _stored(cur, now, messages)
-    except Conflict:
+        return _stored(cur, actor, now, messages)
+    except (Conflict, PermissionDenied):
         raise            # the database was busy, nothing is wrong with the files: try again later
     except Exception as error:  # noqa: BLE001 - whatever broke, the other files still go in
         if len(messages) == 1:
             log.exception("intake could not store %s", messages[0].file_name)
-            return _stored(cur, now, [_refused(messages[0], error)])
+            return _stored(cur, actor, now, [_refused(messages[0], error)])
         log.warning("an intake batch failed (%s); storing its files one by one", error)
         by_file: dict[int, list[Message]] = {}
         for m in messages:
             by_file.setdefault(m.file_key, []).append(m)
-        return [result for group in by_file.values() for result in _store_file(cur, now, group)]
+        return [result for group in by_file.values() for result in _store_file(cur, actor, now, group)]
 
 
-def _store_file(cur: duckdb.DuckDBPyConnection, now: datetime, group: list[Message]) -> list[tuple[int, IntakeResult]]:
+def _store_file(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime, group: list[Message]) -> list[tuple[int, IntakeResult]]:
     try:
-        return _stored(cur, now, [_fresh(m) for m in group])
-    except Conflict:
+        return _stored(cur, actor, now, [_fresh(m) for m in group])
+    except (Conflict, PermissionDenied):
         raise
     except Exception as error:  # noqa: BLE001
         log.exception("intake could not store %s", group[0].file_name)
-        return _stored(cur, now, [_refused(m, error) for m in group])
+        return _stored(cur, actor, now, [_refused(m, error) for m in group])
 
 
-def _stored(cur: duckdb.DuckDBPyConnection, now: datetime, messages: list[Message]) -> list[tuple[int, IntakeResult]]:
+def _stored(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime,
+            messages: list[Message]) -> list[tuple[int, IntakeResult]]:
     def work(c: duckdb.DuckDBPyConnection) -> list[tuple[int, IntakeResult]]:
+        auth.acting(c, actor, roles.INTAKE)
         batch = [_fresh(m) for m in messages]   # a retried transaction decides everything anew
         store_batch(c, now, batch)
         return [(m.file_key, IntakeResult(m.file_name, m.outcome, m.reason, m.lead_id, m.source_id,

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from leadcore.contacts.service import customer_name_sql
-from leadcore import db
+from leadcore import auth, db, hygiene, roles
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import N_, _
 from leadcore.leads import visibility
@@ -23,6 +23,7 @@ _PRIVATE = ("subject", "customer", "editor_id", "editor", "due_at", "status")
 
 
 def unread_count(cur: duckdb.DuckDBPyConnection, user: User) -> int:
+    auth.acting(cur, user)
     return cur.execute(
         "SELECT count(*) FROM notifications WHERE recipient_id = ? AND read_at IS NULL", [user.id]
     ).fetchall()[0][0]
@@ -35,6 +36,7 @@ def list_notifications(cur: duckdb.DuckDBPyConnection, user: User, unread_only: 
     A lead the user may no longer see (handed to someone else meanwhile) keeps its row, marked
     `handed_over`, without its subject, customer, editor or due: those are no longer theirs to read.
     """
+    auth.acting(cur, user)
     visible, params = visibility.lead_predicate(cur, user, now)
     sql = f"""
         WITH listed AS (
@@ -61,6 +63,7 @@ def open_notification(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
                       notification_id: int) -> int:
     """Mark one of the user's notifications read and return its lead, if the user may still see
     it; a lead handed over meanwhile is refused (the notification is marked read all the same)."""
+    user = auth.acting(cur, user, roles.NOTIFICATIONS)
     rows = cur.execute("SELECT lead_id FROM notifications WHERE id = ? AND recipient_id = ?",
                        [notification_id, user.id]).fetchall()
     if not rows:
@@ -76,10 +79,13 @@ def mark_read(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
               notification_ids: list[int] | None = None) -> int:
     """Mark the given (or all) unread notifications of `user` as read; returns how many."""
     def work(c: duckdb.DuckDBPyConnection) -> int:
+        auth.acting(c, user, roles.NOTIFICATIONS)
         if notification_ids is None:
             return c.execute(
                 "UPDATE notifications SET read_at = ? WHERE recipient_id = ? AND read_at IS NULL",
                 [now, user.id]).fetchall()[0][0]
+        if not hygiene.valid_ids(notification_ids):
+            return 0          # no notification has such an id
         return c.execute(
             "UPDATE notifications SET read_at = ? WHERE recipient_id = ? AND read_at IS NULL"
             " AND id IN (SELECT unnest(?::BIGINT[]))", [now, user.id, notification_ids]).fetchall()[0][0]

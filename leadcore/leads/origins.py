@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore.admin.users import User
+from leadcore.auth import User
 from leadcore.leads.visibility import require_visible
 
 

@@ -1,25 +1,29 @@
 """Lead use cases: create, add a note, set a resubmission, change editor, complete, reopen.
 
-Each is one function: check the user may do it, validate, then one transaction that changes
-the lead and appends its lead_events row. Due, reminder and stage-2 times are derived here
-from arrival, resubmission and settings (leadcore.duetime) and kept on the row for the lists.
+Each is one unit of work (ARCHITECTURE "Data flow"): inside the function given to `db.write`
+it re-reads the acting user and the lead, checks, changes the lead with a guarded update and
+appends its lead_events row. On a write conflict db.write runs it again from the start, so
+the second of two people completing a lead at once is told the lead is completed already
+instead of completing it twice. Due, reminder and stage-2 times are derived here from
+arrival, resubmission and settings (leadcore.rules.duetime) and kept on the row for the lists.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import duckdb
 
-from leadcore import db
+from leadcore import auth, db, hygiene, roles
 from leadcore.rules import duetime
 from leadcore.admin import settings
 from leadcore.leads import vehicles
-from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
+from leadcore.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.auth import User
-from leadcore.leads.visibility import check_lead, require_writer
+from leadcore.auth import Actor
+from leadcore.leads.visibility import check_lead
 
 LEAD_TYPES = {
     "new_car": N_("New car"),
@@ -47,14 +51,9 @@ class LeadInput:
 
 def check_text(errors: list, subject: str | None, note: str | None) -> None:
     if subject is not None:
-        if not subject.strip():
-            errors.append(ValidationError("subject", _("Subject is required.")))
-        elif len(subject.strip()) > SUBJECT_LIMIT:
-            errors.append(ValidationError("subject", _("Subject can have at most {n} characters.")
-                                          .format(n=SUBJECT_LIMIT)))
-    if note is not None and len(note.strip()) > NOTE_LIMIT:
-        errors.append(ValidationError("note", _("Note can have at most {n} characters.")
-                                      .format(n=f"{NOTE_LIMIT:,}")))
+        hygiene.check_text(errors, "subject", _("Subject"), subject, required=True, limit=SUBJECT_LIMIT)
+    if note is not None:
+        hygiene.check_text(errors, "note", _("Note"), note, limit=NOTE_LIMIT, multiline=True)
 
 
 def check_resubmission(errors: list, resubmission_at: datetime | None, now: datetime,
@@ -62,18 +61,35 @@ def check_resubmission(errors: list, resubmission_at: datetime | None, now: date
     if resubmission_at is None:
         if required:
             errors.append(ValidationError("resubmission", _("Resubmission is required.")))
-    elif resubmission_at.tzinfo is None:
+    elif not isinstance(resubmission_at, datetime) or resubmission_at.tzinfo is None:
         errors.append(ValidationError("resubmission", _("Resubmission needs a time zone.")))
+    elif not hygiene.check_year(errors, "resubmission", _("Resubmission"), resubmission_at):
+        return
     elif resubmission_at <= now:
         errors.append(ValidationError("resubmission", _("Resubmission must be in the future.")))
 
 
 def _check_editor(cur: duckdb.DuckDBPyConnection, errors: list, editor_id: int) -> None:
-    ok = cur.execute(
+    ok = hygiene.valid_id(editor_id) and cur.execute(
         "SELECT 1 FROM users WHERE id = ? AND active AND role <> 'analyst'", [editor_id]
     ).fetchall()
     if not ok:
         errors.append(ValidationError("editor", _("Editor must be an active user.")))
+
+
+_VEHICLE_TEXTS = {"make": N_("Make"), "model": N_("Model"), "vin": N_("VIN"),
+                  "stock_number": N_("Stock number"), "price_currency": N_("Currency")}
+
+
+def _check_vehicle(errors: list, vehicle: vehicles.Vehicle | None) -> None:
+    if vehicle is None:
+        return
+    hygiene.check_decimal(errors, "price", _("Price"), vehicle.price, Decimal(0), vehicles.PRICE_LIMIT)
+    if vehicle.year is not None:
+        hygiene.check_int(errors, "year", _("Year"), vehicle.year, hygiene.FIRST_YEAR, hygiene.LAST_YEAR)
+    for name, label in _VEHICLE_TEXTS.items():
+        hygiene.check_plain(errors, name, _(label), getattr(vehicle, name))
+    hygiene.check_plain(errors, "comments", _("Comments"), vehicle.comments, multiline=True)
 
 
 def due_columns(cur: duckdb.DuckDBPyConnection, arrived_at: datetime,
@@ -83,50 +99,68 @@ def due_columns(cur: duckdb.DuckDBPyConnection, arrived_at: datetime,
     return [times.due_at, times.reminder_at, times.stage2_at]
 
 
+def guarded(cur: duckdb.DuckDBPyConnection, sql: str, params, *, expected: int = 1) -> None:
+    """Run an UPDATE whose WHERE holds the state the unit of work checked (`AND status = 'open'`);
+    fewer rows than expected means someone changed the lead meanwhile."""
+    changed = cur.execute(sql, params).fetchall()[0][0]
+    if changed != expected:
+        raise Conflict(_("Someone changed this lead at the same moment; look at it again."))
+
+
 def move_due(cur: duckdb.DuckDBPyConnection, lead: LeadRow, now: datetime,
              resubmission_at: datetime | None, worked: bool) -> None:
-    """Set the lead's resubmission and re-derive its due times from it (a new due cycle).
+    """Set the open lead's resubmission and re-derive its due times from it (a new due cycle).
 
     worked: the user acted on the lead (a note, a message), which stamps the first response.
     """
     stamp = ", first_response_at = coalesce(first_response_at, $now)" if worked else ""
-    cur.execute(
-        "UPDATE leads SET resubmission_at = $resubmission, due_at = $due, reminder_at = $reminder,"
-        f" stage2_at = $stage2, last_activity_at = $now{stamp} WHERE id = $lead",
-        dict(zip(("due", "reminder", "stage2"),
-                 due_columns(cur, lead.arrived_at, resubmission_at, lead.source_id)),
-             resubmission=resubmission_at, now=now, lead=lead.id))
+    guarded(cur,
+            "UPDATE leads SET resubmission_at = $resubmission, due_at = $due, reminder_at = $reminder,"
+            f" stage2_at = $stage2, last_activity_at = $now{stamp} WHERE id = $lead AND status = 'open'",
+            dict(zip(("due", "reminder", "stage2"),
+                     due_columns(cur, lead.arrived_at, resubmission_at, lead.source_id)),
+                 resubmission=resubmission_at, now=now, lead=lead.id))
 
 
-def append_event(cur: duckdb.DuckDBPyConnection, lead_id: int, now: datetime, user: User | None,
+def append_event(cur: duckdb.DuckDBPyConnection, lead_id: int, now: datetime, user: Actor | None,
                  kind: str, detail: str) -> None:
+    """One lead_events row; the system actor (and None) is recorded as user NULL, "leadcore"."""
     cur.execute(
         "INSERT INTO lead_events (lead_id, happened_at, user_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
         [lead_id, now, user.id if user else None, kind, detail],
     )
 
 
-def create_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, data: LeadInput) -> int:
-    """Create a lead for a contact; returns its id. Nothing is stored when any field is bad."""
-    require_writer(user)
+def writer(cur: duckdb.DuckDBPyConnection, user: Actor) -> Actor:
+    """The acting user as stored now, allowed to work leads (call it inside the unit of work)."""
+    return auth.acting(cur, user, roles.WORK_LEADS)
+
+
+def _check_new_lead(c: duckdb.DuckDBPyConnection, now: datetime, data: LeadInput) -> None:
     errors: list[ValidationError] = []
-    contact = cur.execute(
+    contact = hygiene.valid_id(data.contact_id) and c.execute(
         "SELECT 1 FROM contacts WHERE id = ? AND NOT deleted", [data.contact_id]).fetchall()
     if not contact:
         errors.append(ValidationError("contact", _("This contact was deleted meanwhile; "
                                                    "choose another contact.")))
-    source = cur.execute("SELECT active FROM sources WHERE id = ?", [data.source_id]).fetchall()
+    source = hygiene.valid_id(data.source_id) and c.execute(
+        "SELECT active FROM sources WHERE id = ?", [data.source_id]).fetchall()
     if not source or not source[0][0]:
         errors.append(ValidationError("source", _("Source is not active; choose another source.")))
     if data.lead_type not in LEAD_TYPES:
         errors.append(ValidationError("lead_type", _("Lead type is not one of the known types.")))
     check_text(errors, data.subject, data.note)
     check_resubmission(errors, data.resubmission_at, now)
-    _check_editor(cur, errors, data.editor_id)
-    if errors:
-        raise ValidationErrors(errors)
+    _check_editor(c, errors, data.editor_id)
+    _check_vehicle(errors, data.vehicle)
+    hygiene.raise_if(errors)
 
+
+def create_lead(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, data: LeadInput) -> int:
+    """Create a lead for a contact; returns its id. Nothing is stored when any field is bad."""
     def work(c: duckdb.DuckDBPyConnection) -> int:
+        acting = writer(c, user)
+        _check_new_lead(c, now, data)
         # An invalid VIN is kept and flagged (vehicles.cleaned), never a reason to refuse the lead.
         vehicle = vehicles.columns(vehicles.cleaned(data.vehicle, now.date()) if data.vehicle else None)
         lead_id = c.execute(
@@ -136,10 +170,10 @@ def create_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, data:
             f" VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, {', '.join('?' * len(vehicle))})"
             " RETURNING id",
             [data.contact_id, data.source_id, data.lead_type, data.subject.strip(),
-             data.note.strip() or None, data.editor_id, user.id, now, data.resubmission_at,
+             data.note.strip() or None, data.editor_id, acting.id, now, data.resubmission_at,
              *due_columns(c, now, data.resubmission_at, data.source_id), now, *vehicle.values()],
         ).fetchall()[0][0]
-        append_event(c, lead_id, now, user, "created", data.subject.strip())
+        append_event(c, lead_id, now, acting, "created", data.subject.strip())
         return lead_id
 
     return db.write(cur, work)
@@ -155,8 +189,11 @@ class LeadRow:
     source_id: int
 
 
-def lead_for_write(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int, now: datetime) -> LeadRow:
-    require_writer(user)
+def lead_for_write(cur: duckdb.DuckDBPyConnection, user: Actor, lead_id: int, now: datetime) -> LeadRow:
+    """The lead as this unit of work sees it, once the (re-read) user may change it."""
+    user = writer(cur, user)
+    if not hygiene.valid_id(lead_id):
+        raise NotFound(_("This lead does not exist."))
     if not check_lead(cur, user, lead_id, now):
         exists = cur.execute("SELECT 1 FROM leads WHERE id = ?", [lead_id]).fetchall()
         if exists:
@@ -173,31 +210,30 @@ def require_open(lead: LeadRow) -> None:
         raise ValidationErrors([ValidationError("status", _("This lead is completed; reopen it first."))])
 
 
-def add_note(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+def add_note(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, lead_id: int,
              text: str, resubmission_at: datetime | None) -> None:
     """Working the lead: a note plus a new resubmission, which clears its escalation."""
-    lead = lead_for_write(cur, user, lead_id, now)
-    require_open(lead)
-    errors: list[ValidationError] = []
-    if not text.strip():
-        errors.append(ValidationError("note", _("Note is required.")))
-    check_text(errors, None, text)
-    check_resubmission(errors, resubmission_at, now, required=True)
-    if errors:
-        raise ValidationErrors(errors)
-
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        lead = lead_for_write(c, user, lead_id, now)
+        require_open(lead)
+        errors: list[ValidationError] = []
+        if isinstance(text, str) and not text.strip():
+            errors.append(ValidationError("note", _("Note is required.")))
+        check_text(errors, None, text)
+        check_resubmission(errors, resubmission_at, now, required=True)
+        hygiene.raise_if(errors)
         move_due(c, lead, now, resubmission_at, worked=True)
-        append_event(c, lead_id, now, user, "note", text.strip())
+        append_event(c, lead_id, now, writer(c, user), "note", text.strip())
 
     db.write(cur, work)
 
 
 # Set resubmission, change editor and complete work on one lead or, from the list, on many:
-# each is a pair of steps, `check` (may this lead take it?) and `apply` (the writes), run by
-# `_act_on` in one transaction for all leads that pass.
+# `Steps` builds, inside the unit of work, a pair: `check` (may this lead take it?) and
+# `apply` (the writes). `_act_on` runs them for every lead in one transaction.
 Check = Callable[[LeadRow], None]
 Apply = Callable[[duckdb.DuckDBPyConnection, LeadRow], None]
+Steps = Callable[[duckdb.DuckDBPyConnection, Actor], tuple[Check, Apply]]
 
 
 @dataclass(frozen=True)
@@ -206,142 +242,143 @@ class BulkResult:
     refused: dict[int, str]    # lead id -> why it was left alone
 
 
-def _act_on(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_ids: list[int],
-            check: Check, apply: Apply, strict: bool) -> BulkResult:
-    """Check every lead, then apply to those that passed in one transaction.
+def _act_on(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, lead_ids: list[int],
+            steps: Steps, strict: bool) -> BulkResult:
+    """One unit of work: re-read the user, check every lead, apply to those that passed.
 
-    strict (one lead): the first refusal is raised. Otherwise refusals are collected and named.
+    strict (one lead): the first refusal is raised, and who may act is said before what is
+    wrong with the input. Otherwise refusals are collected and named.
     """
-    require_writer(user)
-    ready: list[LeadRow] = []
-    refused: dict[int, str] = {}
-    for lead_id in dict.fromkeys(lead_ids):
-        try:
-            lead = lead_for_write(cur, user, lead_id, now)
-            check(lead)
-        except (PermissionDenied, NotFound, ValidationErrors) as error:
-            if strict:
-                raise
-            refused[lead_id] = error.message
-            continue
-        ready.append(lead)
-    if ready:
-        db.write(cur, lambda c: [apply(c, lead) for lead in ready])
-    return BulkResult(tuple(lead.id for lead in ready), refused)
+    def work(c: duckdb.DuckDBPyConnection) -> BulkResult:
+        acting = writer(c, user)
+        if strict:
+            lead_for_write(c, acting, lead_ids[0], now)
+        check, apply = steps(c, acting)
+        ready: list[LeadRow] = []
+        refused: dict[int, str] = {}
+        for lead_id in dict.fromkeys(lead_ids):
+            try:
+                lead = lead_for_write(c, acting, lead_id, now)
+                check(lead)
+            except (PermissionDenied, NotFound, ValidationErrors) as error:
+                if strict:
+                    raise
+                refused[lead_id] = error.message
+                continue
+            ready.append(lead)
+        for lead in ready:
+            apply(c, lead)
+        return BulkResult(tuple(lead.id for lead in ready), refused)
+
+    return db.write(cur, work)
 
 
-def _resubmission_steps(user: User, now: datetime, resubmission_at: datetime | None) -> tuple[Check, Apply]:
-    errors: list[ValidationError] = []
-    check_resubmission(errors, resubmission_at, now)
-    if errors:
-        raise ValidationErrors(errors)
+def _resubmission_steps(now: datetime, resubmission_at: datetime | None) -> Steps:
+    def steps(c: duckdb.DuckDBPyConnection, user: Actor) -> tuple[Check, Apply]:
+        errors: list[ValidationError] = []
+        check_resubmission(errors, resubmission_at, now)
+        hygiene.raise_if(errors)
 
-    def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
-        move_due(c, lead, now, resubmission_at, worked=False)
-        detail = (resubmission_at.isoformat() if resubmission_at
-                  else _("cleared (due by arrival + stage 1)"))
-        append_event(c, lead.id, now, user, "resubmission", detail)
+        def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
+            move_due(c, lead, now, resubmission_at, worked=False)
+            detail = (resubmission_at.isoformat() if resubmission_at
+                      else _("cleared (due by arrival + stage 1)"))
+            append_event(c, lead.id, now, user, "resubmission", detail)
 
-    return require_open, apply
+        return require_open, apply
 
-
-def _editor_steps(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
-                  editor_id: int) -> tuple[Check, Apply]:
-    errors: list[ValidationError] = []
-    _check_editor(cur, errors, editor_id)
-    if errors:
-        raise ValidationErrors(errors)
-    name = cur.execute("SELECT full_name FROM users WHERE id = ?", [editor_id]).fetchall()[0][0]
-
-    def check(lead: LeadRow) -> None:
-        if lead.editor_id == editor_id:
-            raise ValidationErrors([ValidationError("editor", _("This user is the editor already."))])
-
-    def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
-        c.execute("UPDATE leads SET editor_id = ?, last_activity_at = ? WHERE id = ?",
-                  [editor_id, now, lead.id])
-        append_event(c, lead.id, now, user, "editor", name)
-
-    return check, apply
+    return steps
 
 
-def _completion_steps(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
-                      reason_id: int | None, comment: str) -> tuple[Check, Apply]:
-    errors: list[ValidationError] = []
-    reason = cur.execute(
-        "SELECT label FROM completion_reasons WHERE id = ? AND NOT hidden", [reason_id or -1]
-    ).fetchall()
-    if not reason:
-        errors.append(ValidationError("reason", _("Completion reason is required.")))
-    check_text(errors, None, comment)
-    if errors:
-        raise ValidationErrors(errors)
-    detail = reason[0][0] + (f": {comment.strip()}" if comment.strip() else "")
+def _editor_steps(now: datetime, editor_id: int) -> Steps:
+    def steps(c: duckdb.DuckDBPyConnection, user: Actor) -> tuple[Check, Apply]:
+        errors: list[ValidationError] = []
+        _check_editor(c, errors, editor_id)
+        hygiene.raise_if(errors)
+        name = c.execute("SELECT full_name FROM users WHERE id = ?", [editor_id]).fetchall()[0][0]
 
-    def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
-        c.execute(
-            "UPDATE leads SET status = 'completed', completed_at = ?, completion_reason_id = ?,"
-            " first_response_at = coalesce(first_response_at, ?), last_activity_at = ? WHERE id = ?",
-            [now, reason_id, now, now, lead.id])
-        append_event(c, lead.id, now, user, "completed", detail)
+        def check(lead: LeadRow) -> None:
+            if lead.editor_id == editor_id:
+                raise ValidationErrors([ValidationError("editor", _("This user is the editor already."))])
 
-    return require_open, apply
+        def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
+            guarded(c, "UPDATE leads SET editor_id = ?, last_activity_at = ? WHERE id = ? AND editor_id = ?",
+                    [editor_id, now, lead.id, lead.editor_id])
+            append_event(c, lead.id, now, user, "editor", name)
+
+        return check, apply
+
+    return steps
 
 
-def set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+def _completion_steps(now: datetime, reason_id: int | None, comment: str) -> Steps:
+    def steps(c: duckdb.DuckDBPyConnection, user: Actor) -> tuple[Check, Apply]:
+        errors: list[ValidationError] = []
+        reason = hygiene.valid_id(reason_id) and c.execute(
+            "SELECT label FROM completion_reasons WHERE id = ? AND NOT hidden", [reason_id]).fetchall()
+        if not reason:
+            errors.append(ValidationError("reason", _("Completion reason is required.")))
+        check_text(errors, None, comment)
+        hygiene.raise_if(errors)
+        detail = reason[0][0] + (f": {comment.strip()}" if comment.strip() else "")
+
+        def apply(c: duckdb.DuckDBPyConnection, lead: LeadRow) -> None:
+            guarded(c, "UPDATE leads SET status = 'completed', completed_at = ?, completion_reason_id = ?,"
+                       " first_response_at = coalesce(first_response_at, ?), last_activity_at = ?"
+                       " WHERE id = ? AND status = 'open'", [now, reason_id, now, now, lead.id])
+            append_event(c, lead.id, now, user, "completed", detail)
+
+        return require_open, apply
+
+    return steps
+
+
+def set_resubmission(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, lead_id: int,
                      resubmission_at: datetime | None) -> None:
     """Move when the lead is due; an empty resubmission falls back to arrival + stage 1."""
-    lead_for_write(cur, user, lead_id, now)   # who may act is said before what is wrong with the input
-    _act_on(cur, user, now, [lead_id], *_resubmission_steps(user, now, resubmission_at), strict=True)
+    _act_on(cur, user, now, [lead_id], _resubmission_steps(now, resubmission_at), strict=True)
 
 
-def change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+def change_editor(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, lead_id: int,
                   editor_id: int) -> None:
     """Hand the lead over to another active user."""
-    lead_for_write(cur, user, lead_id, now)
-    _act_on(cur, user, now, [lead_id], *_editor_steps(cur, user, now, editor_id), strict=True)
+    _act_on(cur, user, now, [lead_id], _editor_steps(now, editor_id), strict=True)
 
 
-def complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+def complete(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, lead_id: int,
              reason_id: int | None, comment: str = "") -> None:
     """Close the lead with a (mandatory, visible) completion reason."""
-    lead_for_write(cur, user, lead_id, now)
-    _act_on(cur, user, now, [lead_id], *_completion_steps(cur, user, now, reason_id, comment),
-            strict=True)
+    _act_on(cur, user, now, [lead_id], _completion_steps(now, reason_id, comment), strict=True)
 
 
-def bulk_set_resubmission(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
+def bulk_set_resubmission(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime,
                           lead_ids: list[int], resubmission_at: datetime | None) -> BulkResult:
-    return _act_on(cur, user, now, lead_ids, *_resubmission_steps(user, now, resubmission_at),
-                   strict=False)
+    return _act_on(cur, user, now, lead_ids, _resubmission_steps(now, resubmission_at), strict=False)
 
 
-def bulk_change_editor(cur: duckdb.DuckDBPyConnection, user: User, now: datetime,
+def bulk_change_editor(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime,
                        lead_ids: list[int], editor_id: int) -> BulkResult:
-    return _act_on(cur, user, now, lead_ids, *_editor_steps(cur, user, now, editor_id), strict=False)
+    return _act_on(cur, user, now, lead_ids, _editor_steps(now, editor_id), strict=False)
 
 
-def bulk_complete(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_ids: list[int],
+def bulk_complete(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, lead_ids: list[int],
                   reason_id: int | None, comment: str = "") -> BulkResult:
-    return _act_on(cur, user, now, lead_ids, *_completion_steps(cur, user, now, reason_id, comment),
-                   strict=False)
+    return _act_on(cur, user, now, lead_ids, _completion_steps(now, reason_id, comment), strict=False)
 
 
-def reopen(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id: int,
+def reopen(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, lead_id: int,
            resubmission_at: datetime | None) -> None:
     """Open a completed lead again; it needs a new resubmission to become due again."""
-    lead = lead_for_write(cur, user, lead_id, now)
-    errors: list[ValidationError] = []
-    if lead.status == "open":
-        errors.append(ValidationError("status", _("This lead is open already.")))
-    check_resubmission(errors, resubmission_at, now, required=True)
-    if errors:
-        raise ValidationErrors(errors)
-
     def work(c: duckdb.DuckDBPyConnection) -> None:
-        c.execute("UPDATE leads SET status = 'open', completed_at = NULL, completion_reason_id = NULL"
-                  " WHERE id = ?", [lead_id])
+        lead = lead_for_write(c, user, lead_id, now)
+        errors: list[ValidationError] = []
+        if lead.status == "open":
+            errors.append(ValidationError("status", _("This lead is open already.")))
+        check_resubmission(errors, resubmission_at, now, required=True)
+        hygiene.raise_if(errors)
+        guarded(c, "UPDATE leads SET status = 'open', completed_at = NULL, completion_reason_id = NULL"
+                   " WHERE id = ? AND status = 'completed'", [lead_id])
         move_due(c, lead, now, resubmission_at, worked=False)
-        append_event(c, lead_id, now, user, "reopened", resubmission_at.isoformat())
+        append_event(c, lead_id, now, writer(c, user), "reopened", resubmission_at.isoformat())
 
     db.write(cur, work)

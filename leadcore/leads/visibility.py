@@ -11,7 +11,7 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore import roles
+from leadcore import auth, roles
 from leadcore.admin import settings
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
@@ -48,9 +48,12 @@ def lead_predicate(cur: duckdb.DuckDBPyConnection, user: User, now: datetime | N
                    alias: str = "l") -> tuple[str, dict]:
     """SQL condition (named parameters) limiting leads to those `user` may see.
 
-    With `now`, leads of absent colleagues handed to the user as deputy are included.
+    With `now`, leads of absent colleagues handed to the user as deputy are included. The user
+    is read again first: whoever was deactivated since the page loaded sees nothing, and a
+    demotion narrows the view at once.
     """
-    if user.sees_all_leads:
+    user = auth.acting(cur, user)
+    if roles.allows(user.role, roles.SEE_ALL_LEADS):
         return "TRUE", {}
     editors = team_ids(cur, user) if roles.allows(user.role, roles.SEE_TEAM_LEADS) else [user.id]
     if now is not None:
@@ -62,8 +65,8 @@ def lead_predicate(cur: duckdb.DuckDBPyConnection, user: User, now: datetime | N
 
 
 def require_writer(user: User) -> None:
-    if not user.can_write:
-        raise PermissionDenied(_("Your role can read leads but not change them."))
+    """The role works leads and the account is active (the caller passes a freshly read user)."""
+    roles.require(user, roles.WORK_LEADS)
 
 
 def check_lead(cur: duckdb.DuckDBPyConnection, user: User, lead_id: int,

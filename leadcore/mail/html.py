@@ -131,15 +131,36 @@ def _dotted(node: nodes.Node) -> str:
     return node.name if isinstance(node, nodes.Name) else "…"
 
 
+# Python compiles a template into nested blocks; past ~100 levels that is an IndentationError
+# (deeper still a RecursionError). No mail needs more than a few levels of {% if %}.
+MAX_NESTING = 20
+_BLOCK_TAG = re.compile(r"{%-?\s*(if|endif)\b")
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse deep nesting before Jinja parses it (its parser recurses per level too)."""
+    depth = deepest = 0
+    for match in _BLOCK_TAG.finditer(text):
+        depth += 1 if match.group(1) == "if" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise MailTemplateError(_("{{% if %}} blocks can be nested at most {n} deep; this template "
+                                  "nests {depth}.").format(n=MAX_NESTING, depth=deepest))
+
+
 @lru_cache(maxsize=512)
 def _compiled(text: str, autoescape: bool, fields: tuple[tuple[str, frozenset[str]], ...]):
     env = _HTML_ENV if autoescape else _TEXT_ENV
+    _check_nesting(text)
     try:
         tree = env.parse(text)
         _check_nodes(tree, dict(fields))
         return env.from_string(tree)
     except TemplateSyntaxError as error:
         raise MailTemplateError(_("Line {line}: {problem}.").format(line=error.lineno, problem=error.message)) from None
+    except (RecursionError, SyntaxError, MemoryError):
+        # Nesting of other kinds (parentheses, filters) that Python cannot compile.
+        raise MailTemplateError(_("The template is nested too deeply; simplify it.")) from None
 
 
 def compile_checked(text: str, fields: dict[str, frozenset[str]], autoescape: bool = True):

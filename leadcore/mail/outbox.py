@@ -24,15 +24,14 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from leadcore import db, process
+from leadcore import auth, db, hygiene, process, roles
 from leadcore.mail import smtp as mailer
 from leadcore.admin import settings
 from leadcore.errors import Conflict, NotFound, ValidationError
 from leadcore.i18n import N_, _
 from leadcore.mail.html import HEADER_IMAGE_CID, HeaderImage
 from leadcore.mail.smtp import Part, SmtpConfig
-from leadcore.roles import require_settings_editor
-from leadcore.auth import User
+from leadcore.auth import Actor
 
 MAX_ATTEMPTS = 8                       # about two hours of retrying, then 'failed'
 STALE_AFTER = timedelta(minutes=15)    # a claim older than this was interrupted (crash)
@@ -279,13 +278,21 @@ def _count(report: SendReport, gave_up: bool, error: str) -> None:
 
 # --- the Outbox view -----------------------------------------------------------------------
 
-def status_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _require_viewer(cur: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+    """The outbox holds every customer's mail: settings editors only (re-read, so at once)."""
+    auth.acting(cur, actor, roles.EDIT_SETTINGS)
+
+
+def status_counts(cur: duckdb.DuckDBPyConnection, actor: Actor) -> dict[str, int]:
+    _require_viewer(cur, actor)
     counts = dict(cur.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
     return {status: counts.get(status, 0) for status in STATUS_LABELS}
 
 
-def list_outbox(cur: duckdb.DuckDBPyConnection, statuses: tuple[str, ...] = (), limit: int = 200) -> pd.DataFrame:
+def list_outbox(cur: duckdb.DuckDBPyConnection, actor: Actor, statuses: tuple[str, ...] = (),
+                limit: int = 200) -> pd.DataFrame:
     """The newest rows (failed and queued first when no status is chosen), without bodies."""
+    _require_viewer(cur, actor)
     where = "status IN (SELECT unnest(?::VARCHAR[]))" if statuses else "TRUE"
     params = [list(statuses)] if statuses else []
     return cur.execute(
@@ -297,16 +304,19 @@ def list_outbox(cur: duckdb.DuckDBPyConnection, statuses: tuple[str, ...] = (), 
             LIMIT {int(limit)}""", params).df()
 
 
-def retry(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, outbox_id: int | None) -> None:
+def retry(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, outbox_id: int | None) -> None:
     """Give a failed mail a fresh round of attempts (after the address or server was fixed)."""
-    require_settings_editor(user)
-    if outbox_id is None:
-        raise ValidationError("outbox", _("Choose a failed mail first."))
-    rows = cur.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchall()
-    if not rows:
-        raise NotFound(_("This mail is not in the outbox."))
-    if rows[0][0] != "failed":
-        raise Conflict(_("Only failed mails can be sent again."))
-    db.write(cur, lambda c: c.execute(
-        "UPDATE outbox SET status = 'queued', attempts = 0, send_after = ? WHERE id = ? AND status = 'failed'",
-        [now, outbox_id]))
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        _require_viewer(c, user)
+        if outbox_id is None:
+            raise ValidationError("outbox", _("Choose a failed mail first."))
+        rows = hygiene.valid_id(outbox_id) and c.execute(
+            "SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchall()
+        if not rows:
+            raise NotFound(_("This mail is not in the outbox."))
+        if rows[0][0] != "failed":
+            raise Conflict(_("Only failed mails can be sent again."))
+        c.execute("UPDATE outbox SET status = 'queued', attempts = 0, send_after = ? WHERE id = ? AND status = 'failed'",
+                  [now, outbox_id])
+
+    db.write(cur, work)

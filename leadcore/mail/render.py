@@ -7,18 +7,18 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore import db
+from leadcore import auth, db, roles
 from leadcore.mail import outbox
 from leadcore.contacts.service import format_phone
 from leadcore.errors import NotFound
+from leadcore.leads.visibility import require_visible
 from leadcore.i18n import _
 from leadcore.mail.html import (HEADER_IMAGE_CID, HeaderImage, MailBlocks, document, layout, plain_text,
                                 render_block, render_subject)
 from leadcore.admin.settings import Dealership, dealership
 from leadcore.mail.templates import (COLOUR, FIELDS, MailTemplate, TemplateDraft, check_draft,
                                      header_image)
-from leadcore.roles import require_settings_editor
-from leadcore.auth import User
+from leadcore.auth import Actor, User
 
 Context = dict[str, dict[str, str]]
 
@@ -67,8 +67,11 @@ def lead_contexts(cur: duckdb.DuckDBPyConnection, lead_ids: list[int],
     return found
 
 
-def lead_context(cur: duckdb.DuckDBPyConnection, lead_id: int,
+def lead_context(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime | None, lead_id: int,
                  seller: User | None = None) -> tuple[Context, Recipient]:
+    """The placeholder values and recipient of one lead, for an actor who may see it (they hold
+    the customer's name and address). `now` lets a deputy see an absent colleague's lead."""
+    require_visible(cur, actor, lead_id, now)
     found = lead_contexts(cur, [lead_id], seller)
     if lead_id not in found:
         raise NotFound(_("This lead does not exist."))
@@ -154,10 +157,12 @@ def preview(draft: TemplateDraft, context: Context) -> RenderedMail:
 
 def queue_test_mail(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, draft: TemplateDraft) -> int:
     """Queue the draft's autoresponder, with sample data, to the signed-in user."""
-    require_settings_editor(user)
-    mail = preview(draft, sample_context(cur, user))
-    return db.write(cur, lambda c: outbox.queue(c, now, outbox.OutgoingMail(
-        kind="test", recipient_email=user.email, recipient_name=user.full_name,
-        subject=_("[Test] {subject}").format(subject=mail.subject), body_text=mail.text,
-        body_html=mail.html, header_image=mail.header_image, reply_to=user.email)))
+    def work(c: duckdb.DuckDBPyConnection) -> int:
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
+        mail = preview(draft, sample_context(c, acting))
+        return outbox.queue(c, now, outbox.OutgoingMail(
+            kind="test", recipient_email=acting.email, recipient_name=acting.full_name,
+            subject=_("[Test] {subject}").format(subject=mail.subject), body_text=mail.text,
+            body_html=mail.html, header_image=mail.header_image, reply_to=acting.email))
 
+    return db.write(cur, work)

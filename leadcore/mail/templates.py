@@ -14,13 +14,12 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore import audit, db
+from leadcore import audit, auth, db, hygiene, roles
 from leadcore.mail import outbox
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.mail.html import HeaderImage, MailTemplateError, compile_checked
-from leadcore.roles import require_settings_editor
-from leadcore.auth import User
+from leadcore.auth import Actor
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,11 @@ def check_draft(draft: TemplateDraft) -> TemplateDraft:
         text = (getattr(draft, key) or "").strip()
         label = _(LABELS[key])
         limit = SUBJECT_LIMIT if key == "autoresponder_subject" else TEXT_LIMIT
-        if not text and key in ("autoresponder_subject", "autoresponder_html"):
+        before = len(errors)
+        hygiene.check_plain(errors, key, label, text, multiline=key != "autoresponder_subject")
+        if len(errors) > before:
+            pass
+        elif not text and key in ("autoresponder_subject", "autoresponder_html"):
             errors.append(ValidationError(key, _("{field} is required.").format(field=label)))
         elif len(text) > limit:
             errors.append(ValidationError(key, _("{field} can have at most {n} characters.")
@@ -214,49 +217,48 @@ def _summary(template: TemplateDraft | MailTemplate | None) -> dict | None:
     return values
 
 
-def save_template(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, draft: TemplateDraft) -> MailTemplate:
+def save_template(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, draft: TemplateDraft) -> MailTemplate:
     """Store the default template (source_id None) or a source's own one (created on first save)."""
-    require_settings_editor(user)
-    clean = check_draft(draft)
-    name = _("Default template")
-    if clean.source_id is not None:
-        rows = cur.execute("SELECT name FROM sources WHERE id = ?", [clean.source_id]).fetchall()
-        if not rows:
-            raise NotFound(_("This source does not exist."))
-        name = rows[0][0]
-    before = own_template(cur, clean.source_id) if clean.source_id is not None else default_template(cur)
-    image = header_image(clean.header_image)
-    texts = [clean.autoresponder_subject, clean.autoresponder_html, clean.autoresponder_footer_html,
-             clean.general_footer_html, clean.banner_colour]
-
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
+        clean = check_draft(draft)
+        name = _("Default template")
+        if clean.source_id is not None:
+            rows = hygiene.valid_id(clean.source_id) and c.execute(
+                "SELECT name FROM sources WHERE id = ?", [clean.source_id]).fetchall()
+            if not rows:
+                raise NotFound(_("This source does not exist."))
+            name = rows[0][0]
+        before = own_template(c, clean.source_id) if clean.source_id is not None else default_template(c)
+        image = header_image(clean.header_image)
+        texts = [clean.autoresponder_subject, clean.autoresponder_html, clean.autoresponder_footer_html,
+                 clean.general_footer_html, clean.banner_colour]
         image_id = outbox.store_image(c, now, image.id, image.mime_type, image.data) if image else None
         if before is None:
             c.execute("INSERT INTO mail_templates (name, source_id, header_image_id, autoresponder_subject,"
                       " autoresponder_html, autoresponder_footer_html, general_footer_html, banner_colour,"
                       " updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      [name, clean.source_id, image_id, *texts, now, user.id])
+                      [name, clean.source_id, image_id, *texts, now, acting.id])
         else:
             c.execute("UPDATE mail_templates SET header_image_id = ?, autoresponder_subject = ?,"
                       " autoresponder_html = ?, autoresponder_footer_html = ?, general_footer_html = ?,"
                       " banner_colour = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-                      [image_id, *texts, now, user.id, before.id])
-        audit.record(c, user, now, "mail_templates", clean.source_id or "default",
+                      [image_id, *texts, now, acting.id, before.id])
+        audit.record(c, acting, now, "mail_templates", clean.source_id or "default",
                      "update" if before else "add", _summary(before), _summary(clean))
 
     db.write(cur, work)
-    return template_for(cur, clean.source_id)
+    return template_for(cur, draft.source_id)
 
 
-def remove_source_template(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, source_id: int) -> None:
+def remove_source_template(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, source_id: int) -> None:
     """The source uses the default template again."""
-    require_settings_editor(user)
-    before = own_template(cur, source_id)
-    if before is None:
-        raise NotFound(_("This source uses the default template already."))
-
     def work(c: duckdb.DuckDBPyConnection) -> None:
+        acting = auth.acting(c, user, roles.EDIT_SETTINGS)
+        before = own_template(c, source_id) if hygiene.valid_id(source_id) else None
+        if before is None:
+            raise NotFound(_("This source uses the default template already."))
         c.execute("DELETE FROM mail_templates WHERE id = ?", [before.id])
-        audit.record(c, user, now, "mail_templates", source_id, "remove", _summary(before), None)
+        audit.record(c, acting, now, "mail_templates", source_id, "remove", _summary(before), None)
 
     db.write(cur, work)

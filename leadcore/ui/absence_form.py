@@ -20,7 +20,7 @@ def absences_panel(user_id: int, key: str) -> None:
     cur, now = session.cursor(), session.now()
     style = settings.basic_settings(cur).user_name_display
     deputies = {u.id: auth.display_name(u, style) for u in users.possible_editors(cur) if u.id != user_id}
-    rows = absences.absence_table(cur, now, user_id)
+    rows = absences.absence_table(cur, session.require_user(), now, user_id)
     if rows.empty:
         st.caption(_("No current or coming absences."))
     for absence in rows.itertuples():

@@ -23,7 +23,7 @@ def audit_tab() -> None:
     cur, tz = session.cursor(), session.timezone()
     area = st.selectbox(_("Area"), list(AREAS), format_func=lambda a: _(AREAS[a]), index=None,
                         placeholder=_("All areas"), key="audit_area")
-    rows = audit.recent(cur, LIMIT, area)
+    rows = audit.recent(cur, session.require_user(), LIMIT, area)
     if rows.empty:
         st.info(_("No changes recorded yet."), icon=":material/history:")
         return

@@ -11,7 +11,6 @@ from leadcore.contacts import service as contacts
 from leadcore.contacts.service import Contact, ContactInput, format_phone
 from leadcore.errors import NotFound
 from leadcore.i18n import _
-from leadcore.leads.visibility import require_writer
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
 from leadcore.ui.fields import field_error
@@ -90,8 +89,8 @@ def _save(on_saved: Callable[[Contact], None]) -> None:
             return None                 # not saved yet: the form asks first
         state.pop("contact_form_similar", None)
         if target == "new":
-            return contacts.create_contact(cur, now, clean)
-        return contacts.update_contact(cur, now, target, clean)
+            return contacts.create_contact(cur, session.acting_user(), now, clean)
+        return contacts.update_contact(cur, session.acting_user(), now, target, clean)
 
     actions.run(SCOPE, work, None, then=lambda contact: _saved(target, contact, on_saved))
 
@@ -130,11 +129,9 @@ def _delete(contact_id: int) -> None:
     state = st.session_state
 
     def work() -> str:
-        # The one UI call of delete_contact; the role check moves into it with its `actor`.
-        require_writer(session.acting_user())
         cur = session.cursor()
         name = contacts.get_contact(cur, contact_id).display_name
-        contacts.delete_contact(cur, session.now(), contact_id)
+        contacts.delete_contact(cur, session.acting_user(), session.now(), contact_id)
         return name
 
     def deleted(name: str) -> None:

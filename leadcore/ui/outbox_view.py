@@ -6,6 +6,7 @@ import streamlit as st
 
 from leadcore.mail import smtp as mailer
 from leadcore.mail import outbox
+from leadcore import roles
 from leadcore.i18n import _
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
@@ -14,14 +15,17 @@ _SCOPE = "outbox"
 
 
 def outbox_tab() -> None:
-    cur, tz = session.cursor(), session.timezone()
+    cur, tz, user = session.cursor(), session.timezone(), session.require_user()
+    if not roles.may_edit_settings(user):   # the outbox holds every customer's mail
+        st.info(_(roles.REFUSALS[roles.EDIT_SETTINGS]), icon=":material/block:")
+        return
     _smtp_status()
-    counts = outbox.status_counts(cur)
+    counts = outbox.status_counts(cur, user)
     for column, (status, label) in zip(st.columns(len(counts)), outbox.STATUS_LABELS.items()):
         column.metric(_(label), f"{counts[status]:,}")
     chosen = st.multiselect(_("Status"), list(outbox.STATUS_LABELS), format_func=lambda s: _(outbox.STATUS_LABELS[s]),
                             key="outbox_statuses", placeholder=_("All"))
-    rows = outbox.list_outbox(cur, tuple(chosen))
+    rows = outbox.list_outbox(cur, user, tuple(chosen))
     shown = rows.assign(
         created_at=[fmt.when(t, tz) for t in rows["created_at"]],
         send_after=[fmt.when(t, tz) for t in rows["send_after"]],

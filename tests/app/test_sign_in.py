@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from leadcore import auth
+from leadcore import sign_in
 from leadcore.ui.session import _root_connection
 
 FAILED = "Sign-in failed: the username or the password is wrong."
@@ -116,8 +116,8 @@ def test_five_failures_then_the_page_says_when_to_try_again(people, password, op
 
 
 def test_a_locked_username_is_refused_with_a_sentence(cur, people, password, open_app, now):
-    for n in range(auth.LOCK_AFTER):
-        auth.sign_in(cur, now + timedelta(hours=n), "anna", "wrong", "ip:192.0.2.1")
+    for n in range(sign_in.LOCK_AFTER):
+        sign_in.attempt(cur, now + timedelta(hours=n), "anna", "wrong", "ip:192.0.2.1")
     at = open_app()
     _sign_in(at, "anna", password)
     assert [e.value for e in at.error] == [
@@ -127,21 +127,21 @@ def test_a_locked_username_is_refused_with_a_sentence(cur, people, password, ope
 
 
 def test_an_admin_unlocks_a_locked_user_in_settings(cur, people, password, open_app, now, ui):
-    for n in range(auth.LOCK_AFTER):
-        auth.sign_in(cur, now - timedelta(hours=30 - n), "anna", "wrong", "ip:192.0.2.1")
+    for n in range(sign_in.LOCK_AFTER):
+        sign_in.attempt(cur, now - timedelta(hours=30 - n), "anna", "wrong", "ip:192.0.2.1")
     at = open_app(people.frank, page="pages/settings.py")
     at.selectbox(key="user_edit_id").set_value(people.anna.id).run()
     assert "Locked after too many failed sign-ins." in [w.value for w in at.warning]
     at.button(key=f"user_{people.anna.id}_unlock").click().run()
     assert not at.exception
     assert "anna can sign in again." in [s.value for s in at.success]
-    assert auth.locked_usernames(cur) == []
-    assert auth.sign_in(cur, now, "anna", password, "ip:192.0.2.1") == people.anna
+    assert sign_in.locked_usernames(cur) == []
+    assert sign_in.attempt(cur, now, "anna", password, "ip:192.0.2.1") == people.anna
 
 
 def test_a_manager_sees_the_lock_but_cannot_unlock(cur, people, open_app, now):
-    for n in range(auth.LOCK_AFTER):
-        auth.sign_in(cur, now - timedelta(hours=30 - n), "anna", "wrong", "ip:192.0.2.1")
+    for n in range(sign_in.LOCK_AFTER):
+        sign_in.attempt(cur, now - timedelta(hours=30 - n), "anna", "wrong", "ip:192.0.2.1")
     at = open_app(people.dirk, page="pages/settings.py")
     at.selectbox(key="user_edit_id").set_value(people.anna.id).run()
     assert "Locked after too many failed sign-ins." in [w.value for w in at.warning]

@@ -42,13 +42,13 @@ def test_recent_lists_the_newest_first_with_the_name_of_who_did_it(cur, now, man
     audit.record(cur, manager, now, "sources", 1, "update", {"a": 1}, {"a": 2})
     audit.record(cur, admin, now + timedelta(minutes=1), "reasons", 2, "add", None, {"label": "X"})
     audit.record(cur, None, now + timedelta(minutes=2), "users", 3, "add", None, {"username": "cli"})
-    rows = audit.recent(cur, limit=3)
+    rows = audit.recent(cur, manager, limit=3)
     assert rows["who"].tolist() == ["leadcore", "Frank Admin", "Dirk Hahn"]
     assert rows["area"].tolist() == ["users", "reasons", "sources"]
     # Adding the two accounts (before) was audited as well: the command line did it.
-    assert audit.recent(cur, limit=10)["action"].tolist()[3:] == ["add", "add"]
-    assert audit.recent(cur, limit=1)["area"].tolist() == ["users"]
-    assert audit.recent(cur, limit=10, area="reasons")["entity_id"].tolist() == ["2"]
+    assert audit.recent(cur, manager, limit=10)["action"].tolist()[3:] == ["add", "add"]
+    assert audit.recent(cur, manager, limit=1)["area"].tolist() == ["users"]
+    assert audit.recent(cur, manager, limit=10, area="reasons")["entity_id"].tolist() == ["2"]
 
 
 def test_describe_names_only_what_changed():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from leadcore import auth
 from leadcore.contacts import service as contacts
 from leadcore.contacts.service import ContactInput
 from leadcore.errors import NotFound, ValidationErrors
@@ -10,14 +11,14 @@ from leadcore.errors import NotFound, ValidationErrors
 
 def _errors(cur, now, **fields) -> dict[str, str]:
     with pytest.raises(ValidationErrors) as caught:
-        contacts.create_contact(cur, now, ContactInput(**fields))
+        contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(**fields))
     return caught.value.by_field()
 
 
 # --- creating -------------------------------------------------------------------------------
 
 def test_a_new_contact_is_stored_trimmed_and_normalised(cur, now):
-    c = contacts.create_contact(cur, now, ContactInput(
+    c = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(
         first_name="  Erika ", last_name=" Musterfrau ", email="  Erika.Musterfrau@Example.DE ",
         phone="0171 1234567", mobile="+49 (0)160 9876543", city=" Köln "))
     assert (c.first_name, c.last_name, c.city) == ("Erika", "Musterfrau", "Köln")
@@ -32,7 +33,7 @@ def test_a_new_contact_is_stored_trimmed_and_normalised(cur, now):
 
 
 def test_a_company_without_a_last_name_is_enough(cur, now):
-    c = contacts.create_contact(cur, now, ContactInput(company="Autovermietung Schmidt GmbH"))
+    c = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(company="Autovermietung Schmidt GmbH"))
     assert c.display_name == "Autovermietung Schmidt GmbH"
     assert cur.execute("SELECT sort_name FROM contacts WHERE id = ?", [c.id]).fetchall() == [
         ("autovermietung schmidt gmbh, ",)]
@@ -81,7 +82,7 @@ def test_an_incomplete_phone_number_is_refused(cur, now, typed):
     ("CH", "079 123 45 67", "+41791234567"),
 ])
 def test_a_national_number_of_a_foreign_contact_uses_the_contacts_country(cur, now, country, typed, e164):
-    c = contacts.create_contact(cur, now, ContactInput(last_name="Huber", country=country, mobile=typed))
+    c = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(last_name="Huber", country=country, mobile=typed))
     assert c.mobile == e164
 
 
@@ -95,7 +96,7 @@ def test_a_field_over_200_characters_is_refused(cur, now, count, field):
 
 
 def test_a_field_of_exactly_200_characters_is_accepted(cur, now):
-    c = contacts.create_contact(cur, now, ContactInput(last_name="x" * 200))
+    c = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(last_name="x" * 200))
     assert len(c.last_name) == 200
 
 
@@ -112,7 +113,7 @@ def test_similar_contacts_finds_the_same_email_whatever_its_case(cur, now, conta
 
 
 def test_similar_contacts_finds_the_same_phone_in_phone_or_mobile(cur, now, contact):
-    other = contacts.create_contact(cur, now, ContactInput(last_name="Schulz", mobile="0171 1234567"))
+    other = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(last_name="Schulz", mobile="0171 1234567"))
     typed = contacts.validate(ContactInput(last_name="Neu", phone="+49 171 123 45 67"))
     assert [c.id for c in contacts.similar_contacts(cur, typed)] == [contact.id, other.id]
     typed_as_mobile = contacts.validate(ContactInput(last_name="Neu", mobile="01711234567"))
@@ -130,7 +131,7 @@ def test_similar_contacts_ignores_the_contact_itself_deleted_ones_and_empty_inpu
     assert contacts.similar_contacts(cur, ContactInput(last_name="Mustermann")) == []
     assert contacts.similar_contacts(cur, ContactInput(last_name="M", email="other@example.de",
                                                        phone="+4930111222")) == []
-    contacts.delete_contact(cur, now, contact.id)
+    contacts.delete_contact(cur, auth.SYSTEM, now, contact.id)
     assert contacts.similar_contacts(cur, same) == []
 
 
@@ -148,7 +149,7 @@ def people(cur, now, contact):
         "jan": ContactInput(first_name="Jan", last_name="Kowalski", company="Kurierdienst Jan",
                             mobile="0151 22223333", city="Leipzig"),
     }.items():
-        made[key] = contacts.create_contact(cur, now, data)
+        made[key] = contacts.create_contact(cur, auth.SYSTEM, now, data)
     return made
 
 
@@ -203,7 +204,7 @@ def test_paging_45_contacts_by_20_returns_each_once_in_alphabetical_order(cur, n
     # Inserted in a scrambled order, with equal sort names so the id tie-break is needed.
     names = [f"Name{(i * 17) % 45:02d}" for i in range(45)]
     names[10] = names[11] = names[12] = "Schmidt"
-    made = [contacts.create_contact(cur, now, ContactInput(first_name="Eva", last_name=n)) for n in names]
+    made = [contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(first_name="Eva", last_name=n)) for n in names]
     seen, after, pages = [], None, []
     while True:
         page = contacts.search_contacts(cur, "", after=after, page_size=20)
@@ -223,8 +224,8 @@ def test_paging_45_contacts_by_20_returns_each_once_in_alphabetical_order(cur, n
 
 def test_a_search_pages_too(cur, now):
     for i in range(25):
-        contacts.create_contact(cur, now, ContactInput(last_name=f"Becker{i:02d}"))
-    contacts.create_contact(cur, now, ContactInput(last_name="Zimmer"))
+        contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(last_name=f"Becker{i:02d}"))
+    contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(last_name="Zimmer"))
     first = contacts.search_contacts(cur, "becker", page_size=20)
     second = contacts.search_contacts(cur, "becker", after=first.next_after, page_size=20)
     assert len(first.rows) == 20 and len(second.rows) == 5 and second.next_after is None
@@ -233,7 +234,7 @@ def test_a_search_pages_too(cur, now):
 
 def test_names_with_umlauts_sort_where_a_german_reader_looks_for_them(cur, now):
     for name in ["Zander", "Özdemir", "Peters", "Ärmel", "Adler", "Baum"]:
-        contacts.create_contact(cur, now, ContactInput(last_name=name))
+        contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(last_name=name))
     rows = contacts.search_contacts(cur, "").rows
     assert list(rows["last_name"]) == ["Adler", "Ärmel", "Baum", "Özdemir", "Peters", "Zander"]
 
@@ -241,7 +242,7 @@ def test_names_with_umlauts_sort_where_a_german_reader_looks_for_them(cur, now):
 # --- deleting and changing ------------------------------------------------------------------
 
 def test_a_deleted_contact_is_hidden_everywhere(cur, now, people, count):
-    contacts.delete_contact(cur, now, people["max"].id)
+    contacts.delete_contact(cur, auth.SYSTEM, now, people["max"].id)
     assert _found(cur, people, "") == ["bmw", "erika", "jan"]
     assert _found(cur, people, "mustermann") == []
     assert _found(cur, people, "0171 1234567") == []
@@ -252,7 +253,7 @@ def test_a_deleted_contact_is_hidden_everywhere(cur, now, people, count):
 
 def test_update_contact_changes_fields_and_position_in_the_list(cur, now, people, berlin):
     later = berlin("2026-11-28 09:30")
-    changed = contacts.update_contact(cur, later, people["max"].id, ContactInput(
+    changed = contacts.update_contact(cur, auth.SYSTEM, later, people["max"].id, ContactInput(
         first_name="Max", last_name="Abel", email="MAX@Neu.example", phone="030 1234567",
         city="Berlin"))
     assert (changed.last_name, changed.email, changed.phone, changed.salutation) == (
@@ -266,20 +267,20 @@ def test_update_contact_changes_fields_and_position_in_the_list(cur, now, people
 
 def test_update_contact_validates_like_create_and_keeps_the_old_data(cur, now, contact):
     with pytest.raises(ValidationErrors) as caught:
-        contacts.update_contact(cur, now, contact.id, ContactInput(first_name="Max", email="bad"))
+        contacts.update_contact(cur, auth.SYSTEM, now, contact.id, ContactInput(first_name="Max", email="bad"))
     assert set(caught.value.by_field()) == {"last_name", "email"}
     assert contacts.get_contact(cur, contact.id) == contact
 
 
 def test_updating_a_deleted_or_unknown_contact_is_not_found(cur, now, contact):
-    contacts.delete_contact(cur, now, contact.id)
+    contacts.delete_contact(cur, auth.SYSTEM, now, contact.id)
     for contact_id in (contact.id, 999):
         with pytest.raises(NotFound):
-            contacts.update_contact(cur, now, contact_id, ContactInput(last_name="X"))
+            contacts.update_contact(cur, auth.SYSTEM, now, contact_id, ContactInput(last_name="X"))
 
 
 def test_search_ignores_case_accents_and_eszett(cur, now):
-    contacts.create_contact(cur, now, contacts.ContactInput(first_name="Jürgen", last_name="Müßig",
+    contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(first_name="Jürgen", last_name="Müßig",
                                                             city="Köln"))
     for query in ("MÜSSIG", "mussig", "jurgen muß", "koln"):
         rows = contacts.search_contacts(cur, query).rows
@@ -287,14 +288,14 @@ def test_search_ignores_case_accents_and_eszett(cur, now):
 
 
 def test_search_wildcards_are_taken_literally(cur, now):
-    contacts.create_contact(cur, now, contacts.ContactInput(last_name="Auto_Haus GmbH"))
-    contacts.create_contact(cur, now, contacts.ContactInput(last_name="AutoXHaus"))
+    contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(last_name="Auto_Haus GmbH"))
+    contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(last_name="AutoXHaus"))
     assert contacts.search_contacts(cur, "auto_haus").rows["last_name"].tolist() == ["Auto_Haus GmbH"]
     assert contacts.search_contacts(cur, "%").rows.empty
 
 
 def test_an_edit_refreshes_what_search_finds(cur, now, contact):
-    contacts.update_contact(cur, now, contact.id, contacts.ContactInput(last_name="Schmidt", first_name="Max"))
+    contacts.update_contact(cur, auth.SYSTEM, now, contact.id, contacts.ContactInput(last_name="Schmidt", first_name="Max"))
     assert contacts.search_contacts(cur, "mustermann").rows.empty
     assert contacts.search_contacts(cur, "schmidt").rows["id"].tolist() == [contact.id]
 
@@ -304,7 +305,7 @@ def test_an_edit_refreshes_what_search_finds(cur, now, contact):
     ("Jörg", "Müller", "Autohaus Müller KG")])
 def test_the_customer_name_in_sql_is_the_contacts_name(cur, now, first, last, company):
     """Lists, notifications and mails name the customer in SQL; the detail in Python: one rule."""
-    made = contacts.create_contact(cur, now, ContactInput(salutation="Herr", first_name=first,
+    made = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(salutation="Herr", first_name=first,
                                                           last_name=last, company=company))
     [(in_sql,)] = cur.execute(f"SELECT {contacts.customer_name_sql('c')} FROM contacts c WHERE id = ?",
                               [made.id]).fetchall()

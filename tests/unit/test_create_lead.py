@@ -6,6 +6,7 @@ from datetime import timedelta, timezone
 
 import pytest
 
+from leadcore import auth
 from leadcore.contacts import service as contacts
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
@@ -105,7 +106,7 @@ def _make_inactive_source(cur, data):
 
 
 def _delete_contact(cur, data, now):
-    contacts.delete_contact(cur, now, data.contact_id)
+    contacts.delete_contact(cur, auth.SYSTEM, now, data.contact_id)
     return data
 
 

@@ -239,7 +239,7 @@ def test_ids_continue_after_the_demo_data(small_db):
     cur = small_db.cursor()
     top = {t: one(cur, f"SELECT max(id) FROM {t}") for t in ("users", "contacts", "leads", "lead_events")}
     seller = user_named(cur, "seller")
-    contact = contacts.create_contact(cur, NOW, contacts.ContactInput(
+    contact = contacts.create_contact(cur, auth.SYSTEM, NOW, contacts.ContactInput(
         salutation="Frau", first_name="Erika", last_name="Mustermann", mobile="0151 23456789"))
     assert contact.id == top["contacts"] + 1
     source = one(cur, "SELECT min(id) FROM sources WHERE active")

@@ -77,7 +77,7 @@ def test_rejected_files_store_nothing_but_their_log_row(cur, now, team, count):
     results = intake_many(cur, SYSTEM, now, [(n, corpus(n)) for n in names])
     assert {r.outcome for r in results} == {"rejected"}
     assert {t: count(t) for t in tables} == before
-    log = intake_log_page(cur).rows
+    log = intake_log_page(cur, SYSTEM).rows
     assert list(log["outcome"]) == ["rejected"] * 5 and list(log["file_name"]) == names[::-1]   # newest first
     assert all(log["reason"].str.len() > 10)
 
@@ -116,7 +116,7 @@ def test_a_created_lead_has_its_vehicle_events_and_log_row(cur, now, team, lead_
     kinds = events_of(cur, result.lead_id)
     assert kinds[0] == ("created", "Test drive: 2026 Skoda Octavia Combi")
     assert kinds[1][0] == "assigned" and "Clara Vogt" in kinds[1][1]   # a new provider has no users: the supervisors
-    log = intake_log_page(cur).rows.iloc[0]
+    log = intake_log_page(cur, SYSTEM).rows.iloc[0]
     assert (log["outcome"], log["lead_id"], log["source"], log["reason"]) == (
         "created", result.lead_id, "Dealer-Website XY", "new contact")   # the provider decides
 
@@ -134,7 +134,7 @@ def test_the_new_contact_is_validated_filed_and_searchable(cur, now, team):
 @pytest.fixture
 def three(cur, now):
     """Three contacts, each findable by one rule only."""
-    make = lambda **f: contacts.create_contact(cur, now, contacts.ContactInput(**f)).id  # noqa: E731
+    make = lambda **f: contacts.create_contact(cur, SYSTEM, now, contacts.ContactInput(**f)).id  # noqa: E731
     return {"email": make(first_name="Nina", last_name="Neumann", email="Nina.Neumann@Example.de"),
             "phone": make(last_name="Neumann", phone="0171 5550001"),
             "name": make(last_name="Neumann", postal_code="10115")}
@@ -164,7 +164,7 @@ def test_then_by_last_name_and_postal_code(cur, now, team, three):
 
 
 def test_else_a_new_contact_and_deleted_contacts_never_match(cur, now, team, three, count):
-    contacts.delete_contact(cur, now, three["email"])
+    contacts.delete_contact(cur, SYSTEM, now, three["email"])
     result = intake_file(cur, SYSTEM, now, "d.xml", adf(email="nina.neumann@example.de", postal="99999"))
     assert result.reason == "new contact" and contact_of(cur, result) not in three.values()
     assert count("contacts") == 4
@@ -303,11 +303,11 @@ def test_progress_is_reported_per_batch(cur, now, team):
 
 def test_the_intake_log_pages_newest_first(cur, now, team):
     intake_many(cur, SYSTEM, now, [(f"{i}.xml", adf(email=f"l{i}@example.de", ident=f"L{i}")) for i in range(5)])
-    first = intake_log_page(cur, page_size=3)
-    second = intake_log_page(cur, after=first.next_after, page_size=3)
+    first = intake_log_page(cur, SYSTEM, page_size=3)
+    second = intake_log_page(cur, SYSTEM, after=first.next_after, page_size=3)
     assert list(first.rows["file_name"]) == ["4.xml", "3.xml", "2.xml"]
     assert list(second.rows["file_name"]) == ["1.xml", "0.xml"] and second.next_after is None
-    assert count_intake_log(cur) == 5 and count_intake_log(cur, "rejected") == 0
+    assert count_intake_log(cur, SYSTEM) == 5 and count_intake_log(cur, SYSTEM, "rejected") == 0
 
 
 def test_the_benchmark_mix_goes_through_on_a_copy(db_path, con, cur, now, team, count):

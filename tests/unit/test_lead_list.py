@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from leadcore import auth
 from leadcore.leads import detail as lead_detail
 from leadcore.contacts import service as contacts
 from leadcore.rules import duetime
@@ -104,7 +105,7 @@ def test_open_before_completed_overdue_first_then_by_due(cur, now, manager, make
 
 
 def test_list_rows_name_customer_editor_and_source(cur, now, manager, seller, make_lead):
-    company = contacts.create_contact(cur, now, ContactInput(company="Taxi Berlin GmbH"))
+    company = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(company="Taxi Berlin GmbH"))
     make_lead(manager, editor=seller, source="Phone", contact_id=company.id, subject="Flotte")
     row = lead_list.list_leads(cur, manager, now, LeadFilter()).rows.iloc[0]
     assert (row["customer"], row["editor"], row["source"], row["subject"], row["lead_type"]) == (
@@ -122,7 +123,7 @@ def test_an_empty_list_has_the_list_columns(cur, now, manager):
 @pytest.fixture
 def desk(cur, now, seller, seller2, manager, contact, make_lead, berlin):
     """Five leads of two contacts, two sellers, several sources/types; one completed."""
-    erika = contacts.create_contact(cur, now, ContactInput(
+    erika = contacts.create_contact(cur, auth.SYSTEM, now, ContactInput(
         first_name="Erika", last_name="Musterfrau", email="erika@web.example", phone="030 9876543"))
     made = {
         "golf": make_lead(seller, subject="Golf GTI Probefahrt"),

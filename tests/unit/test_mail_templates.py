@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from leadcore import auth
 from leadcore.admin import basic, settings
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
@@ -294,12 +295,12 @@ def test_dealership_details_feed_the_placeholders(cur, manager, seller, now):
 
 
 def test_a_lead_s_context_reads_contact_seller_and_vehicle(cur, seller, now, source_ids):
-    contact = contacts.create_contact(cur, now, contacts.ContactInput(
+    contact = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(
         salutation="Frau", first_name="Erika", last_name="<b>Musterfrau</b>", email="erika@example.de"))
     lead_id = leads.create_lead(cur, seller, now, leads.LeadInput(
         contact.id, source_ids["AutoScout24"], "used_car", "Tiguan", seller.id))
     cur.execute("UPDATE users SET phone = '+49301234567' WHERE id = ?", [seller.id])   # stored as E.164
-    context, recipient = mail_render.lead_context(cur, lead_id)
+    context, recipient = mail_render.lead_context(cur, seller, now, lead_id)
     assert context["contact"] == {"salutation": "Frau", "first_name": "Erika", "last_name": "<b>Musterfrau</b>"}
     assert context["seller"] == {"name": "Anna Becker", "email": "anna@autohaus.example", "phone": "030 1234567"}
     assert set(context["vehicle"]) == {"make", "model", "year"}
@@ -307,11 +308,11 @@ def test_a_lead_s_context_reads_contact_seller_and_vehicle(cur, seller, now, sou
                                               source_ids["AutoScout24"], "anna@autohaus.example")
 
 
-def test_the_vehicle_of_a_lead_fills_its_placeholders(cur, seller, make_lead):
+def test_the_vehicle_of_a_lead_fills_its_placeholders(cur, seller, now, make_lead):
     lead_id = make_lead(seller)
     cur.execute("UPDATE leads SET vehicle_make = 'BMW', vehicle_model = 'X3', vehicle_year = 2022 WHERE id = ?",
                 [lead_id])
-    context, _recipient = mail_render.lead_context(cur, lead_id)
+    context, _recipient = mail_render.lead_context(cur, seller, now, lead_id)
     assert context["vehicle"] == {"make": "BMW", "model": "X3", "year": "2022"}
     mail = mail_render.render_autoresponder(mail_templates.default_template(cur), context)
     assert "thank you for your enquiry about the BMW X3." in mail.text

@@ -12,6 +12,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from leadcore import auth
 from leadcore import process
 from leadcore import __main__ as cli
 from leadcore import db
@@ -138,7 +139,7 @@ def test_a_batch_of_new_leads_gets_its_autoresponders_at_once(cur, manager, sell
     template = replace(mail_templates.default_template(cur).draft(), source_id=scout, header_image=png(),
                        autoresponder_subject="AutoScout24: {{ lead.subject }}")
     mail_templates.save_template(cur, manager, now, template)
-    silent = contacts.create_contact(cur, now, contacts.ContactInput(last_name="Ohnemail", phone="0171 7654321"))
+    silent = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(last_name="Ohnemail", phone="0171 7654321"))
     mobile_lead = make_lead(seller, subject="Golf")
     scout_lead = make_lead(seller, source="AutoScout24", subject="Tiguan")
     silent_lead = make_lead(seller, contact_id=silent.id)
@@ -158,7 +159,7 @@ def test_a_batch_of_new_leads_gets_its_autoresponders_at_once(cur, manager, sell
 
 
 def test_a_customer_s_script_arrives_escaped(cur, seller, now, make_lead, smtp_server):
-    nasty = contacts.create_contact(cur, now, contacts.ContactInput(
+    nasty = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(
         salutation="Herr", first_name="<script>alert(1)</script>", last_name="<script>alert(2)</script>",
         email="nasty@example.de"))
     queue_autoresponder(cur, make_lead(seller, contact_id=nasty.id, subject="<img src=x onerror=alert(3)>"), now)
@@ -170,7 +171,7 @@ def test_a_customer_s_script_arrives_escaped(cur, seller, now, make_lead, smtp_s
 
 
 def test_no_autoresponder_without_an_e_mail_address(cur, seller, now, make_lead, count):
-    silent = contacts.create_contact(cur, now, contacts.ContactInput(last_name="Ohnemail", phone="0171 7654321"))
+    silent = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(last_name="Ohnemail", phone="0171 7654321"))
     assert queue_autoresponder(cur, make_lead(seller, contact_id=silent.id), now) is None
     assert count("outbox") == 0
 
@@ -235,9 +236,9 @@ def test_backoff_grows_and_the_mail_fails_after_the_last_attempt(cur, manager, n
     assert max(waits) == timedelta(minutes=60)
     failed = row(cur, outbox_id)
     assert (failed["status"], failed["attempts"]) == ("failed", outbox.MAX_ATTEMPTS)
-    listed = outbox.list_outbox(cur, ("failed",))
+    listed = outbox.list_outbox(cur, manager, ("failed",))
     assert listed["id"].tolist() == [outbox_id] and "Connection refused" in listed["last_error"][0]
-    assert outbox.status_counts(cur)["failed"] == 1
+    assert outbox.status_counts(cur, manager)["failed"] == 1
 
     inbox, _port = smtp_server(port)
     assert outbox.send_due(cur, moment + timedelta(hours=1), config(port)).sent == 0   # failed stays failed
@@ -257,7 +258,7 @@ def test_only_managers_retry_and_only_failed_mails(cur, seller, manager, now, le
 
 
 def test_a_refused_recipient_fails_at_once_and_the_others_still_go(cur, seller, now, make_lead, lead, smtp_server):
-    nobody = contacts.create_contact(cur, now, contacts.ContactInput(last_name="Niemand", email="nobody@example.de"))
+    nobody = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(last_name="Niemand", email="nobody@example.de"))
     refused = queue_autoresponder(cur, make_lead(seller, contact_id=nobody.id), now)
     fine = queue_autoresponder(cur, lead, now)
     inbox, port = smtp_server()

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from leadcore import sign_in
 from leadcore import auth
 from leadcore.errors import PermissionDenied
 
@@ -17,7 +18,7 @@ HERE, THERE = "ip:203.0.113.5", "ip:198.51.100.7"
 def _fail(cur, at, n: int, username: str = "anna", client: str = HERE) -> None:
     """n failed attempts, each at the first moment the throttle lets it through."""
     for _ in range(n):
-        assert auth.sign_in(cur, at(), username, "wrong password", client) is None
+        assert sign_in.attempt(cur, at(), username, "wrong password", client) is None
 
 
 @pytest.fixture
@@ -48,17 +49,17 @@ def _free_clock(cur, clock):
 
 def test_five_failures_then_the_next_attempt_waits_30_seconds(cur, seller, password, clock):
     _fail(cur, clock, 4)
-    assert auth.sign_in(cur, clock(), "anna", password, HERE) == seller     # four cost nothing
+    assert sign_in.attempt(cur, clock(), "anna", password, HERE) == seller     # four cost nothing
     _fail(cur, clock, 5)
-    with pytest.raises(auth.SignInThrottled) as refused:
-        auth.sign_in(cur, clock() + timedelta(seconds=29), "anna", password, HERE)
+    with pytest.raises(sign_in.SignInThrottled) as refused:
+        sign_in.attempt(cur, clock() + timedelta(seconds=29), "anna", password, HERE)
     assert refused.value.until == clock() + timedelta(seconds=30)
     assert "wait" in refused.value.message
-    assert auth.sign_in(cur, clock() + timedelta(seconds=30), "anna", password, HERE) == seller
+    assert sign_in.attempt(cur, clock() + timedelta(seconds=30), "anna", password, HERE) == seller
 
 
 def test_the_delay_doubles_and_stops_growing_at_15_minutes():
-    assert [auth.delay_after(n).total_seconds() for n in (4, 5, 6, 7, 8, 9, 10, 19)] == [
+    assert [sign_in.delay_after(n).total_seconds() for n in (4, 5, 6, 7, 8, 9, 10, 19)] == [
         0, 30, 60, 120, 240, 480, 900, 900]
 
 
@@ -67,60 +68,60 @@ def test_a_refused_attempt_does_not_check_the_password_nor_count(cur, seller, pa
     _fail(cur, clock, 5)
     monkeypatch.setattr(auth, "authenticate", lambda *a: pytest.fail("password checked while throttled"))
     for _ in range(3):
-        with pytest.raises(auth.SignInThrottled):
-            auth.sign_in(cur, clock(), "anna", "wrong password", HERE)
+        with pytest.raises(sign_in.SignInThrottled):
+            sign_in.attempt(cur, clock(), "anna", "wrong password", HERE)
     assert cur.execute("SELECT failures FROM sign_in_attempts WHERE kind = 'username'").fetchall() == [(5,)]
 
 
 def test_the_username_is_throttled_from_any_client_and_any_case(cur, seller, password, clock):
     _fail(cur, clock, 5, username="Anna ")
-    with pytest.raises(auth.SignInThrottled):
-        auth.sign_in(cur, clock(), "ANNA", password, THERE)
+    with pytest.raises(sign_in.SignInThrottled):
+        sign_in.attempt(cur, clock(), "ANNA", password, THERE)
 
 
 def test_a_client_is_throttled_whatever_usernames_it_tries(cur, seller, seller2, password, clock):
     for name in ("a", "b", "c", "d", "e"):
-        assert auth.sign_in(cur, clock(), name, "guess", HERE) is None
-    with pytest.raises(auth.SignInThrottled):
-        auth.sign_in(cur, clock(), "ben", password, HERE)
-    assert auth.sign_in(cur, clock(), "ben", password, THERE) == seller2   # another client is heard
+        assert sign_in.attempt(cur, clock(), name, "guess", HERE) is None
+    with pytest.raises(sign_in.SignInThrottled):
+        sign_in.attempt(cur, clock(), "ben", password, HERE)
+    assert sign_in.attempt(cur, clock(), "ben", password, THERE) == seller2   # another client is heard
 
 
 def test_a_success_resets_the_count(cur, seller, password, clock, count):
     _fail(cur, clock, 4)
-    assert auth.sign_in(cur, clock(), "anna", password, HERE) == seller
+    assert sign_in.attempt(cur, clock(), "anna", password, HERE) == seller
     assert count("sign_in_attempts") == 0
     _fail(cur, clock, 4)
-    assert auth.sign_in(cur, clock(), "anna", password, HERE) == seller
+    assert sign_in.attempt(cur, clock(), "anna", password, HERE) == seller
 
 
 def test_twenty_failures_lock_the_username_until_an_admin_unlocks_it(cur, seller, admin, password,
                                                                       clock, count):
     _fail(cur, _free_clock(cur, clock), 20)
     clock.advance(timedelta(days=2))                                   # no delay is left ...
-    with pytest.raises(auth.SignInThrottled) as refused:
-        auth.sign_in(cur, clock(), "anna", password, THERE)            # ... but the lock holds
+    with pytest.raises(sign_in.SignInThrottled) as refused:
+        sign_in.attempt(cur, clock(), "anna", password, THERE)            # ... but the lock holds
     assert refused.value.until is None and "admin" in refused.value.message
-    assert auth.locked_usernames(cur) == ["anna"]
+    assert sign_in.locked_usernames(cur) == ["anna"]
     assert cur.execute("SELECT action, entity_id, user_id FROM audit_log WHERE area = 'sign_in'"
                        ).fetchall() == [("lock", "anna", None)]
-    auth.unlock(cur, admin, clock(), "Anna")
-    assert auth.locked_usernames(cur) == []
+    sign_in.unlock(cur, admin, clock(), "Anna")
+    assert sign_in.locked_usernames(cur) == []
     assert cur.execute("SELECT action, user_id FROM audit_log WHERE area = 'sign_in' ORDER BY id"
                        ).fetchall() == [("lock", None), ("unlock", admin.id)]
-    assert auth.sign_in(cur, clock(), "anna", password, THERE) == seller
+    assert sign_in.attempt(cur, clock(), "anna", password, THERE) == seller
 
 
 def test_only_admins_unlock(cur, seller, manager, clock):
     _fail(cur, _free_clock(cur, clock), 20)
     with pytest.raises(PermissionDenied):
-        auth.unlock(cur, manager, clock(), "anna")
-    assert auth.locked_usernames(cur) == ["anna"]
+        sign_in.unlock(cur, manager, clock(), "anna")
+    assert sign_in.locked_usernames(cur) == ["anna"]
 
 
 def test_an_unknown_username_is_counted_and_locked_like_a_real_one(cur, seller, clock):
     _fail(cur, _free_clock(cur, clock), 20, username="nobody")
-    assert auth.locked_usernames(cur) == ["nobody"]        # the table tells nobody who exists
+    assert sign_in.locked_usernames(cur) == ["nobody"]        # the table tells nobody who exists
 
 
 def test_a_wrong_username_is_as_slow_as_a_wrong_password(cur, seller, clock, monkeypatch):

@@ -204,7 +204,7 @@ def test_other_work_goes_on_while_a_sql_box_query_runs(cur, con, manager):
 _HEAVY = textwrap.dedent('''
     import json, resource, sys, time
     from leadcore import db
-    from leadcore.admin.users import User
+    from leadcore.auth import User
     from leadcore.analytics.explore import caps, sql_box
     from leadcore.analytics.explore.read_only import QueryFailed
 

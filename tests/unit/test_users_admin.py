@@ -222,7 +222,7 @@ def test_display_name_of_a_single_name():
 
 
 def test_the_user_overview_lists_superiors_by_name(cur, seller, seller2, supervisor, manager):
-    rows = users.user_overview(cur).set_index("username")
+    rows = users.user_overview(cur, manager).set_index("username")
     assert rows.loc["anna", "superiors"] == "Clara Vogt"
     assert rows.loc["dirk", "superiors"] == ""
 
@@ -309,7 +309,7 @@ def test_the_absence_table_shows_current_and_coming_ones_with_names(cur, now, se
     absences.add_absence(cur, seller, now, seller.id, TODAY, TODAY + timedelta(days=1), seller2.id)
     cur.execute("INSERT INTO absences (user_id, starts_on, ends_on) VALUES (?, ?, ?)",
                 [seller.id, date(2026, 1, 5), date(2026, 1, 9)])   # long over
-    rows = absences.absence_table(cur, now, seller.id)
+    rows = absences.absence_table(cur, seller, now, seller.id)
     assert rows[["user_name", "deputy"]].values.tolist() == [["Anna Becker", "Ben Schulz"]]
     assert len(absences_of(cur, seller.id)) == 2
     assert len(absences_of(cur, seller.id, from_day=TODAY)) == 1

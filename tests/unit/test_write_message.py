@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from leadcore import auth
 from leadcore.leads import detail as lead_detail
 from leadcore.contacts import service as contacts
 from leadcore.leads import messages as lead_messages
@@ -109,7 +110,7 @@ def test_bad_input_is_named_and_nothing_is_stored(cur, seller, lead, now, berlin
 
 
 def test_a_customer_without_e_mail_cannot_be_written_to(cur, seller, now, make_lead):
-    silent = contacts.create_contact(cur, now, contacts.ContactInput(last_name="Ohnemail", phone="0171 7654321"))
+    silent = contacts.create_contact(cur, auth.SYSTEM, now, contacts.ContactInput(last_name="Ohnemail", phone="0171 7654321"))
     lead_id = make_lead(seller, contact_id=silent.id)
     assert _errors(lambda: lead_messages.queue_message(cur, seller, now, lead_id, "Hallo", BODY)) == {
         "recipient": "This customer has no e-mail address; add one to the contact first."}

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from leadcore import db
-from leadcore import roles
+from leadcore import auth, roles
 from leadcore.rules import duetime
 from leadcore.admin import settings
 from leadcore.errors import LeadcoreError
@@ -186,7 +186,10 @@ VIEWS = frozenset(CATALOGUE)
 COMPUTED = {"explore_leads": ("traffic_light", "escalation_level")}
 
 
-def require_explorer(user: User) -> None:
+def require_explorer(user: User, cur=None) -> None:
+    """Explore is for its roles; with a cursor the user is read again (deactivation acts at once)."""
+    if cur is not None:
+        user = auth.acting(cur, user)
     roles.require(user, roles.EXPLORE)
 
 
@@ -344,7 +347,7 @@ def _with_now(sql: str, params: dict, now: datetime) -> dict:
 
 def run_query(cur, user: User, now: datetime, q: ExploreQuery,
               timeout: float = BUILDER_TIMEOUT_S) -> ExploreResult:
-    require_explorer(user)
+    require_explorer(user, cur)
     sql, params = build_sql(cur, q)
     frame = execute_read_only(cur, sql, _with_now(sql, params, now), timeout)
     return ExploreResult(frame.head(ROW_CAP), len(frame) > ROW_CAP)
@@ -352,7 +355,7 @@ def run_query(cur, user: User, now: datetime, q: ExploreQuery,
 
 def count_rows(cur, user: User, now: datetime, q: ExploreQuery, timeout: float = BUILDER_TIMEOUT_S) -> int:
     """How many rows of the dataset match the conditions."""
-    require_explorer(user)
+    require_explorer(user, cur)
     d = dataset(q.dataset)
     where, params = _where(cur, d, q.conditions)
     sql = f"SELECT count(*) AS n FROM {_from(d)} d WHERE {where}"
@@ -361,7 +364,7 @@ def count_rows(cur, user: User, now: datetime, q: ExploreQuery, timeout: float =
 
 def choices(cur, user: User, now: datetime, dataset_name: str, column: str, limit: int = 200) -> list:
     """Values to pick from when filtering a column (fixed lists, lookups or the distinct values)."""
-    require_explorer(user)
+    require_explorer(user, cur)
     d = dataset(dataset_name)
     col = d.column(column)
     if isinstance(col.choices, tuple):

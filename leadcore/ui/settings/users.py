@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from leadcore import sign_in
 from leadcore import auth
 from leadcore import roles
 from leadcore.admin import users
@@ -31,7 +32,7 @@ def _roles_for(actor: auth.User) -> list[str]:
 
 def users_tab() -> None:
     cur, actor = session.cursor(), session.require_user()
-    overview = users.user_overview(cur)
+    overview = users.user_overview(cur, session.require_user())
     st.dataframe(overview.assign(role=overview["role"].map(_role)), hide_index=True, key="users_table",
                  column_order=["username", "full_name", "email", "role", "location", "superiors", "active"],
                  column_config={"username": st.column_config.TextColumn(_("Username")),
@@ -132,7 +133,7 @@ def _edit_user(actor: auth.User, target: auth.User, superiors: dict[int, str]) -
             st.button(_("Reactivate"), key=f"{prefix}_reactivate", icon=":material/person:",
                       on_click=_set_active, args=(target.id, True))
         field_error(errors, "active")
-        if target.username.lower() in auth.locked_usernames(session.cursor()):
+        if target.username.lower() in sign_in.locked_usernames(session.cursor()):
             _locked(actor, target)
         if roles.can(actor, roles.MANAGE_ADMINS):
             with st.form(f"{prefix}_password_form"):
@@ -153,7 +154,7 @@ def _locked(actor: auth.User, target: auth.User) -> None:
 
 
 def _unlock(user_id: int, username: str) -> None:
-    actions.run(f"user_{user_id}", lambda: auth.unlock(
+    actions.run(f"user_{user_id}", lambda: sign_in.unlock(
         session.cursor(), session.acting_user(), session.now(), username),
         _("{name} can sign in again.").format(name=fmt.md_escape(username)))
 
