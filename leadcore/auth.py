@@ -15,7 +15,7 @@ from leadcore.i18n import _
 _hasher = PasswordHasher()
 # Verifying against this keeps a wrong username as slow as a wrong password (no timing hint).
 _DUMMY_HASH = _hasher.hash("not a real password")
-COLUMNS = "id, username, full_name, email, role, location, active"
+COLUMNS = "id, username, full_name, email, role, location, active, language"
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class User:
     role: str
     location: str | None = None
     active: bool = True
+    language: str | None = None   # None: the dealership's default language
 
     @property
     def can_write(self) -> bool:

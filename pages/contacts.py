@@ -4,7 +4,7 @@ import streamlit as st
 from leadcore.contacts import service as contacts
 from leadcore.leads import listing as lead_list
 from leadcore.contacts.service import format_phone
-from leadcore.i18n import _, ngettext
+from leadcore.i18n import _, ngettext, pgettext
 from leadcore.leads.listing import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session
@@ -61,7 +61,7 @@ def contact_leads(contact_id: int) -> None:
             cols[1].text(lead["subject"])
             cols[2].text(f"{fmt.when(lead['due_at'], tz)} {fmt.traffic_light(lead['traffic_light'])}"
                          if lead["status"] == "open" else fmt.status(lead["status"]))
-            if cols[3].button(_("Open"), key=f"open_lead_{lead['id']}", type="tertiary"):
+            if cols[3].button(pgettext("action", "Open"), key=f"open_lead_{lead['id']}", type="tertiary"):
                 st.switch_page("pages/leads.py", query_params={"lead": str(lead["id"])})
 
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from leadcore.leads import notifications
-from leadcore.i18n import _, ngettext
+from leadcore.i18n import _, ngettext, pgettext
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 
@@ -42,7 +42,7 @@ for _index, row in rows.iterrows():
         editor = names.get(int(row["editor_id"]), row["editor"])
         cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {editor}")
         cols[2].caption(_("Due {when}").format(when=fmt.when(row["due_at"], tz)))
-        cols[3].button(_("Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
+        cols[3].button(pgettext("action", "Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
                        type="tertiary", on_click=open_lead, args=(int(row["id"]), int(row["lead_id"])))
         if unread:
             cols[4].button(_("Read"), key=f"read_notification_{row['id']}", icon=":material/done:",

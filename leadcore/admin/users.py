@@ -17,7 +17,7 @@ from leadcore.auth import COLUMNS as _COLUMNS, User, get_user, hash_password, ro
 from leadcore.roles import ROLES
 from leadcore.contacts.service import normalise_phone
 from leadcore.errors import PermissionDenied, ValidationError, ValidationErrors
-from leadcore.i18n import _
+from leadcore.i18n import LANGUAGES, _
 
 
 
@@ -288,3 +288,19 @@ def all_users(cur: duckdb.DuckDBPyConnection) -> list[User]:
     return [_user(r) for r in cur.execute(f"SELECT {_COLUMNS} FROM users ORDER BY full_name").fetchall()]
 
 
+
+
+def set_language(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, language: str | None) -> User:
+    """A user's own language ("My settings"); None follows the dealership's default."""
+    if not actor.active:
+        raise PermissionDenied(_("Your account is deactivated."))
+    if language is not None and language not in LANGUAGES:
+        raise ValidationErrors([ValidationError("language", _("Choose one of the offered languages."))])
+    before = get_user(cur, actor.id).language
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute("UPDATE users SET language = ? WHERE id = ?", [language, actor.id])
+        _audit(c, actor, now, actor.id, "update", {"language": before}, {"language": language})
+
+    db.write(cur, work)
+    return get_user(cur, actor.id)

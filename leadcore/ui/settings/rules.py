@@ -11,7 +11,7 @@ from leadcore.admin import settings
 from leadcore.admin import working_time
 from leadcore.admin import basic
 from leadcore.admin import sources
-from leadcore.i18n import _
+from leadcore.i18n import LANGUAGES, _
 from leadcore.admin.settings import BASIC_LABELS, ESCALATION_KEYS, ESCALATION_LABELS, NAME_DISPLAYS, WEEKDAYS
 from leadcore.ui import actions, session
 from leadcore.ui.fields import field_error
@@ -38,6 +38,10 @@ def basic_settings_tab() -> None:
         field_error(errors, "user_name_display")
         st.checkbox(_(BASIC_LABELS["distribute_to_previous_editor"]),
                     key=f"{_BASIC}_distribute_to_previous_editor")
+        st.selectbox(_(BASIC_LABELS["language"]), list(LANGUAGES), format_func=LANGUAGES.get,
+                     key=f"{_BASIC}_language",
+                     help=_("For users who have not chosen their own language, and for mails to customers."))
+        field_error(errors, "language")
         st.form_submit_button(_("Save basic settings"), type="primary", on_click=_save_basic)
     actions.outcome(_BASIC, BASIC_LABELS)
 
