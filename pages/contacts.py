@@ -49,7 +49,7 @@ def contact_leads(contact_id: int) -> None:
                                 page_size=100).rows
     with st.container(border=True, key=f"contact_leads_{contact_id}"):
         head, close = st.columns([5, 1], vertical_alignment="center")
-        head.markdown(f"**{_('Leads of this contact')}** ({len(rows)})")
+        head.markdown("**" + _("Leads of this contact") + f"** ({len(rows)})")
         close.button(_("Close"), key=f"close_leads_{contact_id}", type="tertiary",
                      on_click=lambda: st.session_state.pop("contact_leads_of", None))
         if rows.empty:

@@ -9,6 +9,7 @@ from leadcore.analytics.explore import sql_box as explore_sql
 from leadcore.analytics import exports
 from leadcore.errors import LeadcoreError
 from leadcore.analytics.explore.catalogue import Condition, ExploreQuery
+from leadcore import i18n
 from leadcore.i18n import _, ngettext
 from leadcore.ui import format as fmt
 from leadcore.ui import session
@@ -36,7 +37,7 @@ def column_config(frame) -> dict:
 def downloads(frame, stem: str, key: str) -> None:
     local = explore.localise(frame, tz)
     csv_col, parquet_col, _rest = st.columns([1, 1, 3])
-    csv_col.download_button(_("CSV"), data=exports.to_csv(local), file_name=f"{stem}.csv", mime="text/csv",
+    csv_col.download_button(_("CSV"), data=exports.to_csv(local, i18n.language()), file_name=f"{stem}.csv", mime="text/csv",
                             icon=":material/download:", key=f"{key}_csv", on_click="ignore", width="stretch")
     parquet_col.download_button(_("Parquet"), data=exports.to_parquet(local), file_name=f"{stem}.parquet",
                                 mime="application/vnd.apache.parquet", icon=":material/download:",
@@ -47,7 +48,7 @@ def show(result: explore.ExploreResult, key: str) -> None:
     frame = explore.localise(result.frame, tz)
     if result.truncated:
         st.caption(":material/content_cut: " + _("Only the first {n} rows are shown and downloaded. Filter or "
-                                                 "group to see everything.").format(n=f"{explore.ROW_CAP:,}"))
+                                                 "group to see everything.").format(n=fmt.number(explore.ROW_CAP)))
     st.dataframe(frame, hide_index=True, column_config=column_config(frame), key=f"{key}_table")
     downloads(result.frame, f"leadcore-{key}", key)
 
@@ -114,7 +115,7 @@ with builder:
         st.error(fmt.md_escape(error.message), icon=":material/error:")
     else:
         st.caption(ngettext("{n} row of {view} matches.", "{n} rows of {view} match.", total)
-                   .format(n=f"{total:,}", view=d.name))
+                   .format(n=fmt.number(total), view=d.name))
         if result.frame.empty:
             st.info(_("Nothing matches these filters. Widen them to see data."), icon=":material/search_off:")
         else:
@@ -132,7 +133,7 @@ with builder:
 with sql_tab:
     st.caption(_("One SELECT (or WITH … SELECT) over {views}. At most {n} rows; queries stop after "
                  "{s:g} seconds. Nothing here can change data.").format(
-        views=", ".join(sorted(explore.VIEWS)), n=f"{explore.ROW_CAP:,}", s=explore_sql.TIMEOUT_S))
+        views=", ".join(sorted(explore.VIEWS)), n=fmt.number(explore.ROW_CAP), s=explore_sql.TIMEOUT_S))
     example = "SELECT source, count(*) AS leads\nFROM explore_leads\nGROUP BY source\nORDER BY leads DESC"
     text = st.text_area(_("SQL"), key="explore_sql", height=160, placeholder=example)
     if st.button(_("Run SQL"), type="primary", icon=":material/play_arrow:", key="explore_run_sql"):

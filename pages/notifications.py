@@ -38,7 +38,7 @@ for _index, row in rows.iterrows():
         cols = st.columns([3, 5, 2, 1, 1], vertical_alignment="center")
         stage = _(notifications.STAGE_LABELS[row["stage"]])
         cols[0].markdown(f"{'**' if unread else ''}{stage}{'**' if unread else ''}  \n"
-                         f":gray[{_('since')} {fmt.when(row['created_at'], tz)}]")
+                         ":gray[" + _("since {moment}").format(moment=fmt.when(row['created_at'], tz)) + "]")
         editor = names.get(int(row["editor_id"]), row["editor"])
         cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {editor}")
         cols[2].caption(_("Due {when}").format(when=fmt.when(row["due_at"], tz)))

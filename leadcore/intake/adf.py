@@ -109,7 +109,7 @@ def from_root(root: Element, tz: ZoneInfo) -> IncomingLead:
     if timeframe:
         message.append(_("Timeframe: {text}").format(text=timeframe))
     for other in other_vehicles:
-        message.append(f"{interest_label(other.interest) or _('Vehicle')}: {other.description}")
+        message.append((interest_label(other.interest) or _("Vehicle")) + f": {other.description}")
     return IncomingLead(
         customer=_customer(_contact(customer)),
         subject=_subject(vehicle, provider_names),
@@ -193,7 +193,7 @@ def _vehicle(element: Element) -> Vehicle:
 
 def _subject(vehicle: Vehicle | None, provider_names: tuple[str, ...]) -> str:
     if vehicle is not None and vehicle.description:
-        return f"{interest_label(vehicle.interest) or _('Request')}: {vehicle.description}"
+        return (interest_label(vehicle.interest) or _("Request")) + f": {vehicle.description}"
     if provider_names:
         return _("Request from {provider}").format(provider=provider_names[0])
     return _("Lead request")

@@ -106,7 +106,7 @@ def sweep(cur: duckdb.DuckDBPyConnection, now: datetime) -> SweepResult:
     """Record the notifications due at `now` (once per lead, stage and cycle) and queue their mails."""
     rules = settings.due_settings(cur)
     if now.astimezone(rules.tz).date() in rules.holidays:
-        return SweepResult(skipped="holiday")
+        return SweepResult(skipped=N_("holiday"))
     # Mails go out inside working hours only: outside them they wait for the next period.
     send_after = duetime.next_working_start(now, rules)
 

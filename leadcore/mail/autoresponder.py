@@ -96,8 +96,9 @@ def queue_forward(cur: duckdb.DuckDBPyConnection, now: datetime, file_name: str,
                      else _("No lead was created from it."))
         arrived = (_("A lead message arrived at {mailbox} and was read by leadcore.").format(mailbox=mailbox)
                    if mailbox else _("A lead message arrived and was read by leadcore."))
-        text = (f"{arrived}\n\n{_('File: {name}').format(name=name)}\n{lead_line}\n\n"
-                f"{_('The original is attached unchanged.')}")
+        file_line = _("File: {name}").format(name=name)
+        attached = _("The original is attached unchanged.")
+        text = f"{arrived}\n\n{file_line}\n{lead_line}\n\n{attached}"
     # .eml goes as octet-stream: message/rfc822 must not be base64-encoded, and the original's
     # bytes are attached unchanged; mail clients open it by the .eml name.
     attachment = Part(name, "application/xml" if is_xml else "application/octet-stream", bytes(raw))

@@ -79,7 +79,7 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
         _facts(lead, tz)
     if user.can_write:
         _actions(lead, tz)
-    st.markdown(f"#### {_('Timeline')}")
+    st.markdown("#### " + _("Timeline"))
     events = lead_timeline.timeline(cur, user, lead_id, now)
     events["happened_at"] = [fmt.when(t, tz) for t in events["happened_at"]]
     events["kind"] = events["kind"].map(fmt.event)
@@ -94,11 +94,11 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
 def _facts(lead: LeadDetail, tz) -> None:
     with st.container(border=True, key="lead_facts"):
         if lead.status == "open":
-            st.markdown(f"**{_('Due')}:** {fmt.when(lead.times.due_at, tz)} · "
+            st.markdown("**" + _("Due") + f":** {fmt.when(lead.times.due_at, tz)} · "
                         f"{fmt.traffic_light(lead.traffic_light)}")
-            st.markdown(f"**{_('Escalation level')}:** {fmt.escalation(lead.escalation_level)}")
+            st.markdown("**" + _("Escalation level") + f":** {fmt.escalation(lead.escalation_level)}")
         else:
-            st.markdown(f"**{_('Completed')}:** {fmt.when(lead.completed_at, tz)} · "
+            st.markdown("**" + _("Completed") + f":** {fmt.when(lead.completed_at, tz)} · "
                         f"{fmt.md_escape(lead.completion_reason or '')}")
         rows = [
             (_("Source"), lead.source),
@@ -121,7 +121,7 @@ def _actions(lead: LeadDetail, tz) -> None:
     if lead.status != "open":
         errors = _errors("reopen")
         with st.form(f"{key}reopen_form"):
-            st.markdown(f"**{_('Reopen')}**")
+            st.markdown("**" + _("Reopen") + "**")
             date_time_inputs(f"{key}reopen", _("Resubmission date"), _("Resubmission time"))
             field_error(errors, "resubmission")
             field_error(errors, "status")
@@ -174,7 +174,7 @@ def _actions(lead: LeadDetail, tz) -> None:
                     name=fmt.md_escape(others.get(st.session_state.get(f"{key}editor"), "")))))
     with complete_tab:
         errors = _errors("complete")
-        choices = {r.id: r.label for r in reasons.list_reasons(cur)}
+        choices = {r.id: reasons.shown_label(r.label) for r in reasons.list_reasons(cur)}
         with st.form(f"{key}complete_form", border=False):
             st.selectbox(_("Completion reason"), list(choices), format_func=choices.get,
                          key=f"{key}reason", index=None, placeholder=_("Choose a reason"))

@@ -17,7 +17,7 @@ def intake_tab() -> None:
     cur = session.cursor()
     active = {s.id: s.name for s in sources.list_sources(cur)}
     _setup_form(cur, active)
-    st.markdown(f"**{_('Marketplace senders')}**")
+    st.markdown("**" + _("Marketplace senders") + "**")
     st.caption(_("Plain e-mails without ADF get the source of their sender: a whole address or a "
                  "domain (@mobile.de also covers mails from its subdomains). Unknown senders go to "
                  "the default source and are flagged in the intake log."))
@@ -64,7 +64,7 @@ def _save_setup() -> None:
 def _add_form(active: dict[int, str]) -> None:
     errors = actions.errors(_ADD)
     with st.form("intake_sender_add_form"):
-        st.markdown(f"**{_('Map a sender')}**")
+        st.markdown("**" + _("Map a sender") + "**")
         st.text_input(_("Sender address or domain"), key=f"{_ADD}_pattern", placeholder="@mobile.de")
         field_error(errors, "pattern")
         st.selectbox(_("Source"), list(active), format_func=active.get, key=f"{_ADD}_source", index=None,
@@ -89,7 +89,7 @@ def _remove_form(patterns: list[str]) -> None:
         actions.outcome(_REMOVE)      # the notice of having removed the last one
         return
     with st.form("intake_sender_remove_form"):
-        st.markdown(f"**{_('Remove a sender')}**")
+        st.markdown("**" + _("Remove a sender") + "**")
         st.selectbox(_("Sender"), patterns, key=f"{_REMOVE}_pattern", index=None,
                      placeholder=_("Choose a sender"))
         st.form_submit_button(_("Remove sender"), on_click=_remove)

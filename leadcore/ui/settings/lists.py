@@ -80,7 +80,7 @@ def sources_tab() -> None:
 def _add_source_form(workers: dict[int, str]) -> None:
     errors = actions.errors("source_add")
     with st.form("source_add_form"):
-        st.markdown(f"**{_('Add a source')}**")
+        st.markdown("**" + _("Add a source") + "**")
         st.text_input(_("Name"), key="source_add_name")
         field_error(errors, "name")
         st.selectbox(_("Channel"), list(sources.CHANNELS), format_func=_channel, key="source_add_channel")
@@ -101,7 +101,7 @@ def _add_source() -> None:
 
 
 def _edit_source(cur, every: dict[int, sources.Source], workers: dict[int, str]) -> None:
-    st.markdown(f"**{_('Change a source')}**")
+    st.markdown("**" + _("Change a source") + "**")
     source_id = st.selectbox(_("Source to change"), list(every), key="source_edit_id",
                              format_func=lambda i: every[i].name)
     if source_id is None:
@@ -149,7 +149,7 @@ def reasons_tab() -> None:
     used = dict(cur.execute("SELECT completion_reason_id, count(*) FROM leads"
                             " WHERE completion_reason_id IS NOT NULL GROUP BY ALL").fetchall())
     st.dataframe(
-        [{"label": r.label, "outcome": _outcome(r.outcome), "system": r.is_system, "hidden": r.hidden,
+        [{"label": reasons.shown_label(r.label), "outcome": _outcome(r.outcome), "system": r.is_system, "hidden": r.hidden,
           "leads": used.get(r.id, 0)} for r in every],
         hide_index=True, key="reasons_table",
         column_config={"label": st.column_config.TextColumn(_("Completion reason"), width="medium"),
@@ -170,7 +170,7 @@ def reasons_tab() -> None:
 def _add_reason_form() -> None:
     errors = actions.errors("reason_add")
     with st.form("reason_add_form"):
-        st.markdown(f"**{_('Add a completion reason')}**")
+        st.markdown("**" + _("Add a completion reason") + "**")
         st.text_input(_("Label"), key="reason_add_label")
         field_error(errors, "label")
         st.selectbox(_("Outcome"), list(reasons.OUTCOMES), format_func=_outcome, key="reason_add_outcome")
@@ -188,9 +188,9 @@ def _add_reason() -> None:
 
 
 def _edit_reason(every: dict[int, reasons.CompletionReason]) -> None:
-    st.markdown(f"**{_('Change a completion reason')}**")
+    st.markdown("**" + _("Change a completion reason") + "**")
     reason_id = st.selectbox(_("Completion reason to change"), list(every), key="reason_edit_id",
-                             format_func=lambda i: every[i].label)
+                             format_func=lambda i: reasons.shown_label(every[i].label))
     if reason_id is None:
         return
     reason, prefix = every[reason_id], f"reason_{reason_id}"

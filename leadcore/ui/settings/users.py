@@ -10,6 +10,7 @@ from leadcore.admin import users
 from leadcore.contacts.service import format_phone
 from leadcore.i18n import N_, _
 from leadcore.ui import actions, session
+from leadcore.ui import format as fmt
 from leadcore.ui.absence_form import absences_panel
 from leadcore.ui.fields import field_error
 
@@ -46,7 +47,7 @@ def users_tab() -> None:
         _add_form(actor, superiors)
     actions.outcome(_ADD, ("username", "password", *_PROFILE))
     everyone = dict(zip(overview["id"].astype(int), overview["full_name"]))
-    st.markdown(f"#### {_('Change a user')}")
+    st.markdown("#### " + _("Change a user"))
     user_id = st.selectbox(_("User to change"), list(everyone), format_func=everyone.get,
                            key="user_edit_id", index=None, placeholder=_("Choose a user"))
     if user_id is not None:
@@ -137,7 +138,7 @@ def _edit_user(actor: auth.User, target: auth.User, superiors: dict[int, str]) -
                 field_error(errors, "password")
                 st.form_submit_button(_("Reset password"), on_click=_reset_password, args=(target.id,))
     actions.outcome(prefix, (*_PROFILE, "active", "password"))
-    st.markdown(f"**{_('Absences of {name}').format(name=target.full_name)}**")
+    st.markdown("**" + _("Absences of {name}").format(name=fmt.md_escape(target.full_name)) + "**")
     absences_panel(target.id, key=f"{prefix}_absence")
 
 
