@@ -29,8 +29,19 @@ def _progress_bar(fraction: float, message: str) -> None:
     sys.stderr.flush()
 
 
+def _start_language(con, args: argparse.Namespace) -> None:
+    """A new dealership takes the language asked for (--language, else LEADCORE_LANGUAGE)."""
+    from leadcore.admin import language
+
+    wanted = args.language or os.environ.get("LEADCORE_LANGUAGE")
+    fresh = con.execute("SELECT count(*) FROM leads").fetchall()[0][0] == 0
+    if wanted and fresh:
+        language.start_in(con.cursor(), wanted)
+
+
 def cmd_init(args: argparse.Namespace) -> None:
     con = db.connect()
+    _start_language(con, args)
     print(_("Database ready: {path}").format(path=db.database_path()))
     con.close()
 
@@ -43,6 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     if has_leads and args.if_empty:
         print(_("Database {path} has data already; no demo data added.").format(path=db.database_path()))
         return
+    _start_language(con, args)
     summary = demo.generate(con, clock.now(), leads=args.leads, seed=args.seed, progress=_progress_bar)
     print(_("Demo data in {path}: {users} users, {contacts} contacts, {leads} leads, {events} events "
             "in {seconds} s.").format(path=db.database_path(), users=_number(summary.users),
@@ -161,8 +173,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m leadcore", description="leadcore command line.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create or migrate the database (LEADCORE_DB)").set_defaults(func=cmd_init)
+    languages = {"choices": list(i18n.LANGUAGES), "help": "the language of a new dealership (default: "
+                 "LEADCORE_LANGUAGE): its users' default, customer mails, the shipped sources' names"}
+    init = sub.add_parser("init", help="create or migrate the database (LEADCORE_DB)")
+    init.add_argument("--language", **languages)
+    init.set_defaults(func=cmd_init)
     demo = sub.add_parser("demo", help="fill an empty database with a demo dealership")
+    demo.add_argument("--language", **languages)
     demo.add_argument("--leads", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--if-empty", action="store_true", help="do nothing when leads exist")
