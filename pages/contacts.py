@@ -77,7 +77,7 @@ for contact in contacts.contacts_of(page.rows):
     open_leads = int(page.rows.loc[page.rows["id"] == contact.id, "open_leads"].iloc[0])
     with st.container(border=True, key=f"contact_row_{contact.id}"):
         # Button columns wide enough for their labels at a 1400 px window ("New lead" was clipped).
-        cols = st.columns([3, 3, 1.6, 1.9, 1.2, 1.3], vertical_alignment="center")
+        cols = st.columns([2.8, 2.8, 1.5, 1.9, 1.7, 1.2], vertical_alignment="center")   # and "Bearbeiten"
         cols[0].markdown(f"**{fmt.md_escape(contact.display_name)}**  \n"
                          f"{fmt.md_escape(' '.join(p for p in (contact.postal_code, contact.city) if p))}")
         cols[1].text("\n".join(p for p in (contact.email, format_phone(contact.phone or contact.mobile)) if p))

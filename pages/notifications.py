@@ -20,7 +20,7 @@ def mark_read(notification_ids: list[int] | None) -> None:
                            count).format(n=count))
 
 
-title, all_read = st.columns([4, 1], vertical_alignment="bottom")
+title, all_read = st.columns([3.4, 1.6], vertical_alignment="bottom")   # "Alle als gelesen markieren"
 title.title(_("Notifications"))
 all_read.button(_("Mark all as read"), icon=":material/done_all:", key="mark_all_read",
                 on_click=mark_read, args=(None,), width="stretch")
@@ -35,7 +35,7 @@ if rows.empty:
 for _index, row in rows.iterrows():
     unread = row["read_at"] is None or str(row["read_at"]) == "NaT"
     with st.container(border=True, key=f"notification_{row['id']}"):
-        cols = st.columns([3, 5, 2, 1, 1], vertical_alignment="center")
+        cols = st.columns([3, 4.4, 2, 1.3, 1.5], vertical_alignment="center")   # room for "Öffnen", "Gelesen"
         stage = _(notifications.STAGE_LABELS[row["stage"]])
         cols[0].markdown(f"{'**' if unread else ''}{stage}{'**' if unread else ''}  \n"
                          ":gray[" + _("since {moment}").format(moment=fmt.when(row['created_at'], tz)) + "]")

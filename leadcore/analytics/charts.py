@@ -14,6 +14,7 @@ import pandas as pd
 from functools import wraps
 
 from leadcore import i18n
+from leadcore.analytics.explore.headers import header
 from leadcore.rules import duetime
 from leadcore.i18n import _
 
@@ -223,14 +224,15 @@ def quick_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None,
     optional second grouping column; categories biggest first, ordered values (hours) in order."""
     if temporal:
         mark = alt.Chart(frame).mark_line(point=True)
-        x_enc = alt.X(f"{x}:T", title=x)
+        x_enc = alt.X(f"{x}:T", title=header(x))
     else:
         mark = alt.Chart(frame).mark_bar()
-        x_enc = alt.X(f"{x}:O", title=x, sort="ascending") if ordered else alt.X(f"{x}:N", title=x, sort="-y")
-    encoding = {"x": x_enc, "y": alt.Y(f"{y}:Q", title=y),
-                "tooltip": [alt.Tooltip(c) for c in frame.columns[:6]]}
+        x_enc = (alt.X(f"{x}:O", title=header(x), sort="ascending") if ordered
+                 else alt.X(f"{x}:N", title=header(x), sort="-y"))
+    encoding = {"x": x_enc, "y": alt.Y(f"{y}:Q", title=header(y)),
+                "tooltip": [alt.Tooltip(c, title=header(c)) for c in frame.columns[:6]]}
     if color:
-        encoding["color"] = alt.Color(f"{color}:N", title=color,
+        encoding["color"] = alt.Color(f"{color}:N", title=header(color),
                                       scale=alt.Scale(range=list(SOURCE_PALETTE)),
                                       legend=alt.Legend(orient="bottom"))
     return mark.encode(**encoding).properties(height=300, autosize=FIT_WIDTH)

@@ -85,7 +85,8 @@ def _add_source_form(workers: dict[int, str]) -> None:
         field_error(errors, "name")
         st.selectbox(_("Channel"), list(sources.CHANNELS), format_func=_channel, key="source_add_channel")
         field_error(errors, "channel")
-        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key="source_add_users")
+        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key="source_add_users",
+                       placeholder=_("No one assigned"))
         field_error(errors, "users")
         st.form_submit_button(_("Add source"), type="primary", on_click=_add_source)
     actions.outcome("source_add", _SOURCE_FIELDS)
@@ -117,7 +118,8 @@ def _edit_source(cur, every: dict[int, sources.Source], workers: dict[int, str])
         st.selectbox(_("Channel"), list(sources.CHANNELS), format_func=_channel, key=f"{prefix}_channel")
         st.checkbox(_("Active (offered in the lead form)"), key=f"{prefix}_active")
         field_error(errors, "active")
-        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key=f"{prefix}_users")
+        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key=f"{prefix}_users",
+                       placeholder=_("No one assigned"))
         field_error(errors, "users")
         st.form_submit_button(_("Save source"), type="primary", on_click=_save_source, args=(source_id,))
     _row_buttons("source", source_id, sources.move_source, sources.delete_source, _("Delete source"),

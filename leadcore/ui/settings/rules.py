@@ -196,7 +196,8 @@ def _remove_form(listed: list[closures.Closure]) -> None:
     errors = actions.errors(_REMOVE)
     names = {c.day: f"{c.day:%d.%m.%Y} · {c.name}" for c in listed}
     with st.form("closure_remove_form"):
-        st.multiselect(_("Remove days"), list(names), format_func=names.get, key=f"{_REMOVE}_days")
+        st.multiselect(_("Remove days"), list(names), format_func=names.get, key=f"{_REMOVE}_days",
+                       placeholder=_("Choose days"))
         field_error(errors, "days")
         st.form_submit_button(_("Remove"), on_click=_remove)
     actions.outcome(_REMOVE, ["days"])

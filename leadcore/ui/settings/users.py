@@ -71,7 +71,7 @@ def _profile_fields(prefix: str, errors: dict[str, str], roles: list[str],
     location.text_input(_("Location"), key=f"{prefix}_location")
     field_error(errors, "role")
     field_error(errors, "location")
-    st.multiselect(_("Superiors"), list(superiors), format_func=superiors.get, key=f"{prefix}_superiors",
+    st.multiselect(_("Superiors"), list(superiors), format_func=superiors.get, key=f"{prefix}_superiors", placeholder=_("No superiors"),
                    help=_("They receive the stage-2 escalations of this user's leads."))
     field_error(errors, "superiors")
 
