@@ -9,7 +9,7 @@ from leadcore.analytics.explore import sql_box as explore_sql
 from leadcore.analytics import exports
 from leadcore.errors import LeadcoreError
 from leadcore.analytics.explore.catalogue import Condition, ExploreQuery
-from leadcore.analytics.explore.headers import FUNCTIONS, header
+from leadcore.analytics.explore.headers import FUNCTIONS, header, headers
 from leadcore import i18n
 from leadcore.i18n import _, ngettext
 from leadcore.ui import format as fmt
@@ -48,7 +48,7 @@ def downloads(frame, stem: str, key: str) -> None:
     local = explore.localise(frame, tz)
     csv_col, parquet_col, _rest = st.columns([1, 1, 3])
     # CSV for spreadsheets: the headers as on screen; Parquet keeps the query names (stable for code).
-    shown = local.rename(columns={name: header(name) for name in local.columns})
+    shown = local.rename(columns=headers(local.columns))
     csv_col.download_button(_("CSV"), data=exports.to_csv(shown, i18n.language()), file_name=f"{stem}.csv",
                             mime="text/csv",
                             icon=":material/download:", key=f"{key}_csv", on_click="ignore", width="stretch")

@@ -163,3 +163,12 @@ def test_the_catalogue_is_compiled_again_when_the_po_changes(tmp_path, monkeypat
         stat = po.stat()
         os.utime(po, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
         assert i18n._("Save") == "Speichern"
+
+
+def test_explore_headers_are_unique_in_both_languages():
+    from leadcore.analytics.explore import headers
+    for code in i18n.LANGUAGES:
+        with i18n.using(code):
+            shown = [headers.header(name) for name in headers.HEADERS]
+            assert len(set(shown)) == len(shown), code
+            assert len(set(headers.headers(["status", "x", "x_status"]).values())) == 3

@@ -23,7 +23,7 @@ HEADERS = {
     "completed_at": N_("Completed"), "completed_date": N_("Completion date"),
     "completion_reason": N_("Completion reason"), "completion_outcome": N_("Outcome"),
     "system_reason": N_("System reason"), "hours_to_complete": N_("Hours to completion"),
-    "kind": N_("Event"), "happened_at": N_("When"), "happened_date": N_("Date"), "happened_hour": N_("Hour"),
+    "kind": N_("Event kind"), "happened_at": N_("When"), "happened_date": N_("Date"), "happened_hour": N_("Hour"),
     "hours_after_arrival": N_("Hours after arrival"), "user_name": N_("User"), "user_role": N_("Role"),
     "user_location": N_("User's location"),
 }
@@ -43,3 +43,11 @@ def header(name: str) -> str:
     if measure and measure.group(2) in HEADERS:
         return f"{_(FUNCTIONS[measure.group(1)])} · {_(HEADERS[measure.group(2)])}"
     return name
+
+
+def headers(names) -> dict[str, str]:
+    """Column name -> heading for a whole result; a heading two columns would share (a SQL box
+    result can hold anything) keeps the query name beside it, so no two headers are equal."""
+    shown = {name: header(name) for name in names}
+    taken = list(shown.values())
+    return {name: label if taken.count(label) == 1 else f"{label} ({name})" for name, label in shown.items()}
