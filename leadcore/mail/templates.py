@@ -238,6 +238,15 @@ def _summary(template: TemplateDraft | MailTemplate | None) -> dict | None:
     return values
 
 
+def _as_stored(cur: duckdb.DuckDBPyConnection, draft: TemplateDraft, key: str) -> str:
+    """A block saved as the editor showed it, unchanged from the shipped text in the dealership's
+    language, is stored as the shipped (English) text: it keeps following the language. Only
+    what the dealership wrote itself is stored as its own."""
+    value = getattr(draft, key)
+    with i18n.using(settings.dealership_language(cur)):
+        return SHIPPED[key] if value == _(SHIPPED[key]) else value
+
+
 def save_template(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, draft: TemplateDraft) -> MailTemplate:
     """Store the default template (source_id None) or a source's own one (created on first save)."""
     require_settings_editor(user)
@@ -250,8 +259,9 @@ def save_template(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, dra
         name = rows[0][0]
     before = own_template(cur, clean.source_id) if clean.source_id is not None else default_template(cur)
     image = header_image(clean.header_image)
-    texts = [clean.autoresponder_subject, clean.autoresponder_html, clean.autoresponder_footer_html,
-             clean.general_footer_html, clean.banner_colour]
+    texts = [_as_stored(cur, clean, key) for key in ("autoresponder_subject", "autoresponder_html",
+                                                      "autoresponder_footer_html", "general_footer_html")]
+    texts.append(clean.banner_colour)
 
     def work(c: duckdb.DuckDBPyConnection) -> None:
         image_id = outbox.store_image(c, now, image.id, image.mime_type, image.data) if image else None
