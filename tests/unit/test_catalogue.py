@@ -172,3 +172,27 @@ def test_explore_headers_are_unique_in_both_languages():
             shown = [headers.header(name) for name in headers.HEADERS]
             assert len(set(shown)) == len(shown), code
             assert len(set(headers.headers(["status", "x", "x_status"]).values())) == 3
+
+
+# English word (as a pattern) -> the German word of docs/glossary.md every translation holding it uses.
+GLOSSARY = [
+    (r"\bresubmission", "Wiedervorlage"), (r"\beditor\b", "Bearbeiter"), (r"\bsubject\b", "Betreff"),
+    (r"\bsources?\b", "Quelle"), (r"\bsupervisors?\b|\bsuperiors?\b", "Vorgesetzt"),
+    (r"completion reason", "Abschlussgr"), (r"\bdataset", "Datenbestand"), (r"traffic light", "Ampel"),
+    (r"\bnotifications?\b", "Benachrichtigung"), (r"\babsences?\b", "Abwesenheit"), (r"\bdeputy", "Vertretung"),
+    (r"\bcontacts?\b(?! person)", "Kontakt"), (r"\bcustomers?\b", "Kunde"), (r"\bnote\b", "Notiz"),
+    (r"\boverdue\b", "überfällig"), (r"\bdue soon\b", "bald fällig"), (r"\bon time\b", "pünktlich"),
+    (r"\bstage [12]\b", "Stufe"), (r"\btemplates?\b", "Vorlage"), (r"\boutbox\b", "Postausgang"),
+    (r"\bbackups?\b", "Sicherung"), (r"\bworking hours\b", "Arbeitszeit"),
+]
+
+
+def test_one_german_word_for_one_english_word():
+    """The glossary's words hold throughout (placeholders such as {subject} do not count)."""
+    astray = []
+    for m in _messages(_read(GERMAN)):
+        english = PLACEHOLDER.sub("", _forms(m.id)[0])
+        german = _forms(m.string)[0].lower()
+        astray += [(english, german_word, m.string) for pattern, german_word in GLOSSARY
+                   if re.search(pattern, english, re.IGNORECASE) and german_word.lower() not in german]
+    assert astray == []
