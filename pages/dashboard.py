@@ -144,9 +144,10 @@ def card(column, name: str, title: str, caption: str, chart, table, empty: str,
         numbers, download = st.columns(2)
         with numbers.popover(_("Numbers"), icon=":material/table:", width="stretch"):
             st.dataframe(table, hide_index=True, column_config=headers(table), key=f"dash_table_{name}")
-        # The CSV is for a spreadsheet: the headers as on screen, in the reader's language.
-        shown = table.rename(columns={c: _(HEADERS[c]) for c in table.columns if c in HEADERS}
-                             | {"period_start": _("From")})
+        # A spreadsheet in German gets the headings as on screen; English keeps the column
+        # names its CSV always had (what scripts already read).
+        shown = table if i18n.language() == "en" else table.rename(
+            columns={c: _(HEADERS[c]) for c in table.columns if c in HEADERS} | {"period_start": _("From")})
         download.download_button(_("CSV"), data=exports.to_csv(shown, i18n.language()),
                                  file_name=f"leadcore-{name}.csv",
                                  mime="text/csv", icon=":material/download:", key=f"dash_csv_{name}",

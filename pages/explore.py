@@ -47,8 +47,9 @@ def column_config(frame) -> dict:
 def downloads(frame, stem: str, key: str) -> None:
     local = explore.localise(frame, tz)
     csv_col, parquet_col, _rest = st.columns([1, 1, 3])
-    # CSV for spreadsheets: the headers as on screen; Parquet keeps the query names (stable for code).
-    shown = local.rename(columns=headers(local.columns))
+    # A German spreadsheet gets the headings as on screen; English CSV and Parquet keep the
+    # query names (stable for code and for the scripts that read them).
+    shown = local if i18n.language() == "en" else local.rename(columns=headers(local.columns))
     csv_col.download_button(_("CSV"), data=exports.to_csv(shown, i18n.language()), file_name=f"{stem}.csv",
                             mime="text/csv",
                             icon=":material/download:", key=f"{key}_csv", on_click="ignore", width="stretch")

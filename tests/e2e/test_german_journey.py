@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -186,6 +187,11 @@ def test_a_german_day_at_the_desk(de_page, german_server):
     desk.go_to("Dashboard")
     expect(page.get_by_text("Erfolgsquote")).to_be_visible()
     desk.shot("dashboard")
+    # The manager's CSV opens in a German spreadsheet: German headings, ";" between them.
+    with page.expect_download() as download:
+        page.locator(".st-key-dash_card_open").get_by_role("button", name="CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "Quelle;Überfällig;Pünktlich;Gesamt"     # no lead is due soon here
     desk.go_to("Auswertung")
     desk.shot("auswertung")
     desk.go_to("Lead-Eingang")
