@@ -15,6 +15,7 @@ from __future__ import annotations
 import gettext
 import io
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -94,7 +95,23 @@ def _compiled(code: str, mtime_ns: int) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+_RECHECK_S = 2.0                 # how often a running server looks whether a .po changed
+_checked: dict[tuple[str, str], tuple[float, gettext.NullTranslations]] = {}
+
+
 def _translation(code: str) -> gettext.NullTranslations:
+    """The catalogue of `code`, looked up at most every couple of seconds (every text a page shows
+    passes here, so no file system call per text)."""
+    key = (code, str(LOCALE_DIR))
+    now = time.monotonic()
+    found = _checked.get(key)
+    if found is None or now - found[0] > _RECHECK_S:
+        found = (now, _load(code))
+        _checked[key] = found
+    return found[1]
+
+
+def _load(code: str) -> gettext.NullTranslations:
     path = catalogue_path(code)
     if code == DEFAULT or not path.exists():
         # English is the source: its "catalogue" is the msgids. A prebuilt .mo (a test's) still works.
@@ -102,7 +119,12 @@ def _translation(code: str) -> gettext.NullTranslations:
     return _compiled(code, path.stat().st_mtime_ns)
 
 
-_translation.cache_clear = _compiled.cache_clear   # tests that swap LOCALE_DIR clear this
+def _cache_clear() -> None:
+    _checked.clear()
+    _compiled.cache_clear()
+
+
+_translation.cache_clear = _cache_clear   # tests that swap LOCALE_DIR or edit a .po clear this
 
 
 def _(message: str) -> str:

@@ -198,3 +198,4 @@ def test_a_german_day_at_the_desk(de_page, german_server):
     desk.shot("lead-eingang")
     desk.go_to("Einstellungen")
     desk.shot("einstellungen")
+
