@@ -11,6 +11,8 @@ from leadcore.ui import session
 
 PRODUCT = "leadcore"   # a name, not a text to translate
 st.set_page_config(page_title=PRODUCT, page_icon=":material/directions_car:", layout="wide")
+# First: it also sets this run's language, which every title below is read in.
+user = session.current_user()
 
 # Pages and the capability each needs (leadcore.roles); None: every signed-in user.
 PAGES = {
@@ -22,8 +24,11 @@ PAGES = {
     "intake": (st.Page("pages/intake.py", title=_("Intake"), icon=":material/move_to_inbox:"), roles.INTAKE),
     "settings": (st.Page("pages/settings.py", title=_("Settings"), icon=":material/settings:"),
                  roles.EDIT_SETTINGS),
-    "profile": (st.Page("pages/profile.py", title=_("My absences"), icon=":material/event_busy:",
-                        url_path="my-absences"), None),
+    "profile": (st.Page("pages/profile.py", title=_("My settings"), icon=":material/manage_accounts:",
+                        url_path="my-settings"), None),
+    # The page's old address (bookmarks): hidden from the menu, it forwards to My settings.
+    "old_profile": (st.Page(lambda: st.switch_page("pages/profile.py"), title=_("My settings"),
+                            url_path="my-absences", visibility="hidden"), None),
 }
 
 
@@ -57,7 +62,6 @@ def _sign_in(username: str, password: str) -> None:
     st.rerun()
 
 
-user = session.current_user()
 if user is None:
     # A hidden one-page navigation: no page names in the sidebar before sign-in.
     st.navigation([st.Page(sign_in_form, title=_("Sign in"), url_path="sign-in")], position="hidden").run()

@@ -6,9 +6,18 @@ import argparse
 import os
 import sys
 
+from babel.numbers import format_decimal
+
 from leadcore import roles
 from leadcore import auth, clock, db
 from leadcore.errors import DatabaseBusy, LeadcoreError, ValidationErrors
+from leadcore import i18n
+from leadcore.i18n import _
+
+
+def _number(value: float, digits: int = 0) -> str:
+    # The CLI speaks the install default LEADCORE_LANGUAGE: 1,234.5 or 1.234,5.
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=i18n.locale())
 
 
 def _progress_bar(fraction: float, message: str) -> None:
@@ -20,9 +29,20 @@ def _progress_bar(fraction: float, message: str) -> None:
     sys.stderr.flush()
 
 
+def _start_language(con, args: argparse.Namespace) -> None:
+    """A new dealership takes the language asked for (--language, else LEADCORE_LANGUAGE)."""
+    from leadcore.admin import language
+
+    wanted = args.language or os.environ.get("LEADCORE_LANGUAGE")
+    fresh = con.execute("SELECT count(*) FROM leads").fetchall()[0][0] == 0
+    if wanted and fresh:
+        language.start_in(con.cursor(), wanted)
+
+
 def cmd_init(args: argparse.Namespace) -> None:
     con = db.connect()
-    print(f"Database ready: {db.database_path()}")
+    _start_language(con, args)
+    print(_("Database ready: {path}").format(path=db.database_path()))
     con.close()
 
 
@@ -32,13 +52,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     con = db.connect()
     has_leads = con.execute("SELECT count(*) FROM leads").fetchall()[0][0] > 0
     if has_leads and args.if_empty:
-        print(f"Database {db.database_path()} has data already; no demo data added.")
+        print(_("Database {path} has data already; no demo data added.").format(path=db.database_path()))
         return
+    _start_language(con, args)
     summary = demo.generate(con, clock.now(), leads=args.leads, seed=args.seed, progress=_progress_bar)
-    print(f"Demo data in {db.database_path()}: {summary.users:,} users, {summary.contacts:,} contacts, "
-          f"{summary.leads:,} leads, {summary.events:,} events in {summary.seconds:.1f} s.")
-    print("Sign in as: " + ", ".join(name for name, _role, _full in demo.DEMO_ACCOUNTS)
-          + f" (password {demo.DEMO_PASSWORD}).")
+    print(_("Demo data in {path}: {users} users, {contacts} contacts, {leads} leads, {events} events "
+            "in {seconds} s.").format(path=db.database_path(), users=_number(summary.users),
+                                      contacts=_number(summary.contacts), leads=_number(summary.leads),
+                                      events=_number(summary.events), seconds=_number(summary.seconds, 1)))
+    print(_("Sign in as: {names} (password {password}).").format(
+        names=", ".join(name for name, _role, _full in demo.DEMO_ACCOUNTS), password=demo.DEMO_PASSWORD))
     con.close()
 
 
@@ -47,11 +70,11 @@ def cmd_user_add(args: argparse.Namespace) -> None:
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     if not password:
-        raise SystemExit("Give the password on standard input with --password-stdin.")
+        raise SystemExit(_("Give the password on standard input with --password-stdin."))
     con = db.connect()
     user = users.add_user(con.cursor(), clock.now(), args.username, args.name, args.email,
                           args.role, password, location=args.location)
-    print(f"User {user.username} ({user.role}) added.")
+    print(_("User {username} ({role}) added.").format(username=user.username, role=user.role))
 
 
 def cmd_escalate(args: argparse.Namespace) -> None:
@@ -60,10 +83,11 @@ def cmd_escalate(args: argparse.Namespace) -> None:
     con = db.connect()
     result = escalation.sweep(con.cursor(), clock.now())
     if result.skipped:
-        print(f"No escalations today ({result.skipped}).")
+        print(_("No escalations today ({reason}).").format(reason=_(result.skipped)))
         return
-    print(f"Notifications recorded: {result.reminder} reminders, {result.stage1} stage 1, "
-          f"{result.stage2} stage 2; {result.mails} e-mails queued.")
+    print(_("Notifications recorded: {reminder} reminders, {stage1} stage 1, {stage2} stage 2; "
+            "{mails} e-mails queued.").format(reminder=result.reminder, stage1=result.stage1,
+                                              stage2=result.stage2, mails=result.mails))
 
 
 def cmd_send_mail(args: argparse.Namespace) -> None:
@@ -72,13 +96,15 @@ def cmd_send_mail(args: argparse.Namespace) -> None:
 
     config = mailer.smtp_config(os.environ, mailer.read_secrets_file())
     if config is None:
-        raise LeadcoreError("SMTP is not configured (LEADCORE_SMTP_HOST and friends, see README); "
-                            "the mails wait in the outbox.")
+        raise LeadcoreError(_("SMTP is not configured (LEADCORE_SMTP_HOST and friends, see README); "
+                              "the mails wait in the outbox."))
     con = db.connect()
     report = outbox.send_due(con.cursor(), clock.now(), config, limit=args.limit)
-    print(f"Outbox via {config.describe()}: {report.sent} sent, {report.retrying} to retry later, "
-          f"{report.failed} failed" + (f", {report.recovered} interrupted sends taken up again" if report.recovered else "")
-          + "." + "".join(f"\n  {error}" for error in report.errors))
+    recovered = (_(", {n} interrupted sends taken up again").format(n=report.recovered)
+                 if report.recovered else "")
+    print(_("Outbox via {server}: {sent} sent, {retrying} to retry later, {failed} failed{recovered}.").format(
+        server=config.describe(), sent=report.sent, retrying=report.retrying, failed=report.failed,
+        recovered=recovered) + "".join(f"\n  {error}" for error in report.errors))
 
 
 def cmd_intake(args: argparse.Namespace) -> None:
@@ -88,7 +114,7 @@ def cmd_intake(args: argparse.Namespace) -> None:
     from leadcore.auth import SYSTEM
 
     if not Path(args.path).exists():
-        raise LeadcoreError(f"{args.path} does not exist.")
+        raise LeadcoreError(_("{path} does not exist.").format(path=args.path))
     con = db.connect()
     print(folder.summary(folder.intake_path(con.cursor(), SYSTEM, clock.now(), Path(args.path),
                                              progress=_progress_bar, parse_aside=True,
@@ -103,9 +129,9 @@ def cmd_jobs(args: argparse.Namespace) -> None:
     smtp = mailer.smtp_config(os.environ, mailer.read_secrets_file())
     results = Scheduler(db.connect(), clock.now, jobs.background_jobs(smtp)).run_once()
     for name, result in results.items():
-        print(f"{name}: {result if result is not None else 'nothing to do'}")
+        print(f"{name}: " + (str(result) if result is not None else _("nothing to do")))
     if smtp is None:
-        print("outbox: SMTP is not configured; the mails wait in the outbox.")
+        print(_("outbox: SMTP is not configured; the mails wait in the outbox."))
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
@@ -117,16 +143,17 @@ def cmd_backup(args: argparse.Namespace) -> None:
         con = db.connect()
     except DatabaseBusy:
         # The app holds the file: it makes the backup itself, from the one process allowed in.
-        raise DatabaseBusy(f"The running app holds {db.database_path()}, so the command line cannot "
-                           "read it; make the backup in the app under Settings → Backup.") from None
+        raise DatabaseBusy(_("The running app holds {path}, so the command line cannot read it; make the "
+                             "backup in the app under Settings → Backup.").format(path=db.database_path())) from None
     try:
         to = Path(args.to).resolve() if args.to else None   # a path typed in the shell: from here
         folder = backup.backup(con, to, clock.now(), progress=_progress_bar, actor=auth.SYSTEM)
         info = backup.read_backup(folder)
     finally:
         con.close()
-    print(f"Backup of {db.database_path()} written to {folder}: {len(info.tables)} tables, "
-          f"{info.rows:,} rows, {info.size_bytes / 1e6:,.1f} MB.")
+    print(_("Backup of {path} written to {folder}: {tables} tables, {rows} rows, {size} MB.").format(
+        path=db.database_path(), folder=folder, tables=len(info.tables), rows=_number(info.rows),
+        size=_number(info.size_bytes / 1e6, 1)))
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
@@ -134,8 +161,9 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
     target = db.database_path()
     done = restore.restore(args.backup_dir, target, now=clock.now(), force=args.force, progress=_progress_bar)
-    kept = f"; the replaced database is kept as {done.kept}" if done.kept else ""
-    print(f"Restored {done.backup.name} ({done.backup.rows:,} rows) into {target}{kept}.")
+    kept = _("; the replaced database is kept as {path}").format(path=done.kept) if done.kept else ""
+    print(_("Restored {name} ({rows} rows) into {target}{kept}.").format(
+        name=done.backup.name, rows=_number(done.backup.rows), target=target, kept=kept))
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -155,8 +183,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m leadcore", description="leadcore command line.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create or migrate the database (LEADCORE_DB)").set_defaults(func=cmd_init)
+    languages = {"choices": list(i18n.LANGUAGES), "help": "the language of a new dealership (default: "
+                 "LEADCORE_LANGUAGE): its users' default, customer mails, the shipped sources' names"}
+    init = sub.add_parser("init", help="create or migrate the database (LEADCORE_DB)")
+    init.add_argument("--language", **languages)
+    init.set_defaults(func=cmd_init)
     demo = sub.add_parser("demo", help="fill an empty database with a demo dealership")
+    demo.add_argument("--language", **languages)
     demo.add_argument("--leads", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--if-empty", action="store_true", help="do nothing when leads exist")

@@ -16,7 +16,7 @@ from leadcore.i18n import _
 _hasher = PasswordHasher()
 # Verifying against this keeps a wrong username as slow as a wrong password (no timing hint).
 _DUMMY_HASH = _hasher.hash("not a real password")
-COLUMNS = "id, username, full_name, email, role, location, active"
+COLUMNS = "id, username, full_name, email, role, location, active, language"
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class User:
     role: str
     location: str | None = None
     active: bool = True
+    language: str | None = None   # None: the dealership's default language
 
     @property
     def can_write(self) -> bool:
@@ -78,11 +79,11 @@ def acting(cur: duckdb.DuckDBPyConnection, actor: Actor, capability: str | None 
     if not isinstance(actor, User):
         raise PermissionDenied(_("Sign in first."))
     rows = cur.execute(f"SELECT {COLUMNS} FROM users WHERE id = ?", [actor.id]).fetchall()
+    user = row_to_user(rows[0]) if rows else None
     # Either side saying "deactivated" is enough: the row is the truth from now on, and an
     # object already marked inactive was never meant to act.
-    if not rows or not rows[0][-1] or not actor.active:
+    if user is None or not user.active or not actor.active:
         raise PermissionDenied(_("Your account is deactivated; ask an admin to activate it again."))
-    user = row_to_user(rows[0])
     if capability is not None:
         roles.require(user, capability)
     return user

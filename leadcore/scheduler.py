@@ -12,6 +12,9 @@ from datetime import datetime
 
 import duckdb
 
+from leadcore import i18n
+from leadcore.admin import settings
+
 log = logging.getLogger("leadcore.scheduler")
 Job = Callable[[duckdb.DuckDBPyConnection, datetime], object]
 
@@ -35,11 +38,14 @@ class Scheduler:
         results = {}
         cur = self._con.cursor()
         try:
-            for name, job in self._jobs.items():
-                try:
-                    results[name] = job(cur, self._clock())
-                except Exception:  # noqa: BLE001 - a job's failure must not end the thread
-                    log.exception("scheduled job %s failed", name)
+            # What jobs write for people to read (intake's timeline events, forwarded copies) is
+            # in the dealership's language; mails to users choose their own (escalation).
+            with i18n.using(settings.dealership_language(cur)):
+                for name, job in self._jobs.items():
+                    try:
+                        results[name] = job(cur, self._clock())
+                    except Exception:  # noqa: BLE001 - a job's failure must not end the thread
+                        log.exception("scheduled job %s failed", name)
         finally:
             cur.close()      # one cursor per tick, closed with it
         return results

@@ -5,7 +5,7 @@ from leadcore.contacts import kept
 from leadcore.contacts import service as contacts
 from leadcore.leads import listing as lead_list
 from leadcore.contacts.service import format_phone
-from leadcore.i18n import _, ngettext
+from leadcore.i18n import _, ngettext, pgettext
 from leadcore.leads.listing import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session
@@ -55,7 +55,7 @@ def contact_leads(contact_id: int) -> None:
                                 page_size=100).rows
     with st.container(border=True, key=f"contact_leads_{contact_id}"):
         head, close = st.columns([5, 1], vertical_alignment="center")
-        head.markdown(f"**{_('Leads of this contact')}** ({len(rows)})")
+        head.markdown("**" + _("Leads of this contact") + f"** ({len(rows)})")
         close.button(_("Close"), key=f"close_leads_{contact_id}", type="tertiary",
                      on_click=lambda: st.session_state.pop("contact_leads_of", None))
         if rows.empty:
@@ -67,7 +67,7 @@ def contact_leads(contact_id: int) -> None:
             cols[1].text(lead["subject"])
             cols[2].text(f"{fmt.when(lead['due_at'], tz)} {fmt.traffic_light(lead['traffic_light'])}"
                          if lead["status"] == "open" else fmt.status(lead["status"]))
-            if cols[3].button(_("Open"), key=f"open_lead_{lead['id']}", type="tertiary"):
+            if cols[3].button(pgettext("action", "Open"), key=f"open_lead_{lead['id']}", type="tertiary"):
                 st.switch_page("pages/leads.py", query_params={"lead": str(lead["id"])})
 
 
@@ -84,7 +84,7 @@ for contact in contacts.contacts_of(page.rows):
     open_leads = int(page.rows.loc[page.rows["id"] == contact.id, "open_leads"].iloc[0])
     with st.container(border=True, key=f"contact_row_{contact.id}"):
         # Button columns wide enough for their labels at a 1400 px window ("New lead" was clipped).
-        cols = st.columns([3, 3, 1.6, 1.9, 1.2, 1.3], vertical_alignment="center")
+        cols = st.columns([2.8, 2.8, 1.5, 1.9, 1.7, 1.2], vertical_alignment="center")   # and "Bearbeiten"
         cols[0].markdown(f"**{fmt.md_escape(contact.display_name)}**  \n"
                          f"{fmt.md_escape(' '.join(p for p in (contact.postal_code, contact.city) if p))}")
         cols[1].text("\n".join(p for p in (contact.email, format_phone(contact.phone or contact.mobile)) if p))

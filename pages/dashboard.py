@@ -14,6 +14,7 @@ from leadcore.analytics import exports
 from leadcore.leads import service as leads
 from leadcore.admin import sources
 from leadcore.analytics.dashboard import DashboardFilter
+from leadcore import i18n
 from leadcore.i18n import N_, _
 from leadcore.ui import format as fmt
 from leadcore.ui import session
@@ -25,7 +26,7 @@ PICK, GENERATION = "dash_source", "dash_chart_generation"
 PRESET_LABELS = {"today": N_("Today"), "7 days": N_("7 days"), "30 days": N_("30 days"),
                  "this quarter": N_("This quarter"), "custom": N_("Custom")}
 today = now.astimezone(tz).date()
-# Headers of the tables behind the charts (the CSV keeps the plain column names).
+# Headers of the tables behind the charts and of their CSV downloads.
 HEADERS = {"source": N_("Source"), "total": N_("Total"), "leads": N_("Leads"), "overdue": N_("Overdue"),
            "due soon": N_("Due soon"), "on time": N_("On time"), "1": N_("Level 1 · seller"),
            "2": N_("Level 2 · supervisor"), "median_hours": N_("Median, working hours"),
@@ -55,13 +56,6 @@ def headers(table) -> dict:
     if "period_start" in table.columns:
         config["period_start"] = st.column_config.DateColumn(_("From"), format="DD.MM.YYYY")
     return config
-
-
-def hours(value: float | None) -> str:
-    if value is None:
-        return "–"
-    minutes = round(value * 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 # --- header and filters ------------------------------------------------------------------------
@@ -111,24 +105,24 @@ fig = data.figures
 period_text = _("{start} – {end}").format(start=day(period[0]), end=day(period[1]))
 st.markdown("##### " + _("Right now"))
 now_row = st.columns(4)
-now_row[0].metric(_("Open leads"), f"{fig.open:,}", border=True, help=_("Leads open at this moment."))
-now_row[1].metric(_("Due soon"), f"{fig.due_soon:,}", border=True,
+now_row[0].metric(_("Open leads"), fmt.number(fig.open), border=True, help=_("Leads open at this moment."))
+now_row[1].metric(_("Due soon"), fmt.number(fig.due_soon), border=True,
                   help=_("Open, past the seller's reminder, not yet due (amber traffic light)."))
-now_row[2].metric(_("Overdue"), f"{fig.overdue:,}", border=True,
+now_row[2].metric(_("Overdue"), fmt.number(fig.overdue), border=True,
                   help=_("Open and past due (red traffic light)."))
-now_row[3].metric(_("Escalated to supervisors"), f"{fig.escalated_supervisor:,}", border=True,
+now_row[3].metric(_("Escalated to supervisors"), fmt.number(fig.escalated_supervisor), border=True,
                   help=_("Escalation level 2: the editor's supervisors were informed."))
 st.markdown("##### " + _("In the period {period}").format(period=period_text))
 period_row = st.columns(4)
-period_row[0].metric(_("New leads"), f"{fig.new_in_period:,}", border=True,
+period_row[0].metric(_("New leads"), fmt.number(fig.new_in_period), border=True,
                      help=_("Leads that arrived in the period."))
-period_row[1].metric(_("Median first response"), hours(fig.median_response_hours), border=True,
+period_row[1].metric(_("Median first response"), fmt.duration(fig.median_response_hours), border=True,
                      help=_("Working time from arrival to the first note, message or completion, over the "
                             "leads that arrived in the period and were answered."))
-period_row[2].metric(_("Win rate"), "–" if fig.win_rate is None else f"{fig.win_rate:.0%}", border=True,
+period_row[2].metric(_("Win rate"), fmt.percent(fig.win_rate), border=True,
                      help=_("Won / (won + lost) of the leads completed in the period; neutral reasons "
                             "(duplicate, spam...) do not count."))
-period_row[3].metric(_("Won · lost"), f"{fig.won:,} · {fig.lost:,}", border=True,
+period_row[3].metric(_("Won · lost"), f"{fmt.number(fig.won)} · {fmt.number(fig.lost)}", border=True,
                      help=_("Leads completed in the period with a won or a lost reason."))
 
 
@@ -150,7 +144,12 @@ def card(column, name: str, title: str, caption: str, chart, table, empty: str,
         numbers, download = st.columns(2)
         with numbers.popover(_("Numbers"), icon=":material/table:", width="stretch"):
             st.dataframe(table, hide_index=True, column_config=headers(table), key=f"dash_table_{name}")
-        download.download_button(_("CSV"), data=exports.to_csv(table), file_name=f"leadcore-{name}.csv",
+        # A spreadsheet in German gets the headings as on screen; English keeps the column
+        # names its CSV always had (what scripts already read).
+        shown = table if i18n.language() == "en" else table.rename(
+            columns={c: _(HEADERS[c]) for c in table.columns if c in HEADERS} | {"period_start": _("From")})
+        download.download_button(_("CSV"), data=exports.to_csv(shown, i18n.language()),
+                                 file_name=f"leadcore-{name}.csv",
                                  mime="text/csv", icon=":material/download:", key=f"dash_csv_{name}",
                                  on_click="ignore", width="stretch")
 

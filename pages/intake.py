@@ -76,7 +76,7 @@ if st.button(_("Take in files"), type="primary", icon=":material/move_to_inbox:"
 
 report = st.session_state.get(REPORT)
 if report:
-    st.markdown(f"#### {_('Report')}")
+    st.markdown("#### " + _("Report"))
     counts = {code: sum(1 for r in report if r["outcome"] == code) for code in OUTCOMES}
     st.markdown(_("{total} files: {created} created, {merged} merged, {rejected} rejected.").format(
         total=len(report), **counts))
@@ -105,7 +105,7 @@ if report:
         button.button(_("Open lead"), icon=":material/open_in_new:", key="intake_open_lead",
                       on_click=open_lead, args=(lead_id,), width="stretch")
 
-st.markdown(f"#### {_('Intake log')}")
+st.markdown("#### " + _("Intake log"))
 outcome = st.selectbox(_("Outcome"), list(OUTCOMES), format_func=outcome_label, index=None,
                        placeholder=_("All outcomes"), key="intake_log_outcome")
 after = current_after("intake_log_pager", outcome)

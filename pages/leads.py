@@ -40,7 +40,7 @@ if user.can_write and new_button.button(_("New lead"), type="primary", icon=":ma
     st.switch_page("pages/contacts.py", query_params={"pick": "1"})
 session.show_flash()
 
-search, mine_toggle, bulk_toggle = st.columns([4, 1, 1], vertical_alignment="bottom")
+search, mine_toggle, bulk_toggle = st.columns([3.6, 1, 1.4], vertical_alignment="bottom")   # "Mehrere auswählen"
 text = search.text_input(_("Search"), placeholder=_("Name, e-mail, phone or subject"), key="lead_search")
 mine = mine_toggle.toggle(_("My leads"), value=user.role == "seller", key="lead_mine")
 bulk = user.can_write and bulk_toggle.toggle(_("Select several"), key="lead_bulk_mode")
@@ -49,17 +49,18 @@ with st.expander(_("Filters"), icon=":material/filter_list:"):
     row1 = st.columns(3)
     source_names = {s.id: s.name for s in sources.list_sources(cur, active_only=False)}
     chosen_sources = row1[0].multiselect(_("Source"), list(source_names), format_func=source_names.get,
-                                         key="lead_filter_source")
+                                         key="lead_filter_source", placeholder=_("All sources"))
     editor_names = session.user_names()
     chosen_editors = row1[1].multiselect(_("Editor"), list(editor_names), format_func=editor_names.get,
-                                         key="lead_filter_editor")
+                                         key="lead_filter_editor", placeholder=_("All editors"))
     chosen_statuses = row1[2].multiselect(_("Status"), ["open", "completed"], default=["open"],
-                                          format_func=fmt.status, key="lead_filter_status")
+                                          format_func=fmt.status, key="lead_filter_status", placeholder=_("Open and completed"))
     row2 = st.columns(3)
     chosen_lights = row2[0].multiselect(_("Traffic light"), [duetime.ON_TIME, duetime.DUE_SOON, duetime.OVERDUE],
-                                        format_func=fmt.traffic_light, key="lead_filter_light")
+                                        format_func=fmt.traffic_light, key="lead_filter_light",
+                                        placeholder=_("All traffic lights"))
     chosen_types = row2[1].multiselect(_("Lead type"), list(leads.LEAD_TYPES), format_func=fmt.lead_type,
-                                       key="lead_filter_type")
+                                       key="lead_filter_type", placeholder=_("All lead types"))
     created = row2[2].date_input(_("Created between"), value=(), format="DD.MM.YYYY",
                                  key="lead_filter_created")
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from leadcore.leads import notifications
-from leadcore.i18n import _, ngettext
+from leadcore.i18n import _, ngettext, pgettext
 from leadcore.ui import actions
 from leadcore.ui import format as fmt
 from leadcore.ui import session
@@ -24,7 +24,7 @@ def mark_read(notification_ids: list[int] | None) -> None:
             "{n} notification marked as read.", "{n} notifications marked as read.", count).format(n=count)))
 
 
-title, all_read = st.columns([4, 1], vertical_alignment="bottom")
+title, all_read = st.columns([3.4, 1.6], vertical_alignment="bottom")   # "Alle als gelesen markieren"
 title.title(_("Notifications"))
 all_read.button(_("Mark all as read"), icon=":material/done_all:", key="mark_all_read",
                 on_click=mark_read, args=(None,), width="stretch")
@@ -40,10 +40,10 @@ if rows.empty:
 for _index, row in rows.iterrows():
     unread = row["read_at"] is None or str(row["read_at"]) == "NaT"
     with st.container(border=True, key=f"notification_{row['id']}"):
-        cols = st.columns([3, 5, 2, 1, 1], vertical_alignment="center")
+        cols = st.columns([3, 4.4, 2, 1.3, 1.5], vertical_alignment="center")   # room for "Öffnen", "Gelesen"
         stage = _(notifications.STAGE_LABELS[row["stage"]])
         cols[0].markdown(f"{'**' if unread else ''}{stage}{'**' if unread else ''}  \n"
-                         f":gray[{_('since')} {fmt.when(row['created_at'], tz)}]")
+                         ":gray[" + _("since {moment}").format(moment=fmt.when(row['created_at'], tz)) + "]")
         if row["handed_over"]:
             # The lead went to someone this user does not follow: nothing of it is theirs to read.
             cols[1].text(f"#{row['lead_id']} · " + _("Lead handed over"))
@@ -51,7 +51,7 @@ for _index, row in rows.iterrows():
             editor = names.get(int(row["editor_id"]), row["editor"])
             cols[1].text(f"#{row['lead_id']} · {row['subject']}\n{row['customer']} · {editor}")
             cols[2].caption(_("Due {when}").format(when=fmt.when(row["due_at"], tz)))
-            cols[3].button(_("Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
+            cols[3].button(pgettext("action", "Open"), key=f"open_notification_{row['id']}", icon=":material/open_in_new:",
                            type="tertiary", on_click=open_lead, args=(int(row["id"]),))
         if unread:
             cols[4].button(_("Read"), key=f"read_notification_{row['id']}", icon=":material/done:",

@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 from email_validator import EmailNotValidError, validate_email
 
-from leadcore import audit, auth, db, hygiene, roles
+from leadcore import audit, auth, db, hygiene, i18n, roles
 from leadcore.admin.settings import (BASIC_LABELS, DEALERSHIP_KEYS, DEALERSHIP_LABELS, FROM_NAME_LIMIT,
                                      NAME_DISPLAYS, BasicSettings, Dealership, basic_settings, dealership,
                                      put)
@@ -40,6 +40,8 @@ def _check_basic(new: BasicSettings) -> BasicSettings:
     clean["email_from_name"] = name
     if new.user_name_display not in NAME_DISPLAYS:
         errors.append(ValidationError("user_name_display", _("Show user names as must be one of the offered choices.")))
+    if new.language not in i18n.LANGUAGES:
+        errors.append(ValidationError("language", _("Choose one of the offered languages.")))
     if not isinstance(new.distribute_to_previous_editor, bool):
         errors.append(ValidationError("distribute_to_previous_editor", _("Choose yes or no for the distribution.")))
     if errors:

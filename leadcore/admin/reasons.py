@@ -18,6 +18,15 @@ from leadcore.i18n import N_, _
 from leadcore.auth import Actor
 
 OUTCOMES = {"won": N_("won"), "lost": N_("lost"), "neutral": N_("neutral")}
+# The system reasons' labels as migration 0002 ships them. Shown translated while a dealership
+# keeps them; a label the dealership gave a reason itself is shown as written.
+SHIPPED_LABELS = frozenset({N_("Sold"), N_("Bought elsewhere"), N_("No interest"), N_("Not reachable"),
+                            N_("Duplicate"), N_("Spam")})
+
+
+def shown_label(label: str | None) -> str:
+    """A reason's label as a person reads it in their language."""
+    return _(label) if label in SHIPPED_LABELS else (label or "")
 LABEL_LIMIT = 80
 
 

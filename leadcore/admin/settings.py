@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from leadcore.rules.duetime import DueSettings
+from leadcore import i18n
 from leadcore.i18n import N_
 
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
@@ -135,6 +136,9 @@ class BasicSettings:
     email_from_name: str = "Autohaus"  # the sender name of outgoing mail
     user_name_display: str = "first_last"
     distribute_to_previous_editor: bool = True
+    # The dealership's language: users who chose none and mails to customers. Until it is saved,
+    # it follows the install default LEADCORE_LANGUAGE.
+    language: str = field(default_factory=i18n.install_default)
 
 
 BASIC_LABELS = {
@@ -143,6 +147,7 @@ BASIC_LABELS = {
     "email_from_name": N_("E-mail from name"),
     "user_name_display": N_("Show user names as"),
     "distribute_to_previous_editor": N_("New leads of a contact go to its previous editor"),
+    "language": N_("Language of the dealership"),
 }
 
 
@@ -150,6 +155,16 @@ def basic_settings(cur: duckdb.DuckDBPyConnection) -> BasicSettings:
     defaults = BasicSettings()
     values = get_many(cur, [f.name for f in fields(defaults)])
     return BasicSettings(**{f.name: values.get(f.name, getattr(defaults, f.name)) for f in fields(defaults)})
+
+
+def dealership_language(cur: duckdb.DuckDBPyConnection) -> str:
+    """The dealership's language (mails to customers, users who chose none)."""
+    return i18n.normalise(get(cur, "language")) or i18n.install_default()
+
+
+def user_language(cur: duckdb.DuckDBPyConnection, user) -> str:
+    """The language a user reads: their own choice, else the dealership's."""
+    return i18n.normalise(getattr(user, "language", None)) or dealership_language(cur)
 
 
 # --- the dealership --------------------------------------------------------------

@@ -17,7 +17,7 @@ from leadcore.auth import COLUMNS as _COLUMNS, SYSTEM, Actor, User, get_user, ha
 from leadcore.roles import ROLES
 from leadcore.contacts.service import normalise_phone
 from leadcore.errors import PermissionDenied, ValidationError, ValidationErrors
-from leadcore.i18n import _
+from leadcore.i18n import LANGUAGES, _
 
 
 
@@ -293,3 +293,17 @@ def all_users(cur: duckdb.DuckDBPyConnection) -> list[User]:
     return [_user(r) for r in cur.execute(f"SELECT {_COLUMNS} FROM users ORDER BY full_name").fetchall()]
 
 
+
+
+def set_language(cur: duckdb.DuckDBPyConnection, actor: User, now: datetime, language: str | None) -> User:
+    """A user's own language ("My settings"); None follows the dealership's default."""
+    if language is not None and language not in LANGUAGES:
+        raise ValidationErrors([ValidationError("language", _("Choose one of the offered languages."))])
+
+    def work(c: duckdb.DuckDBPyConnection) -> None:
+        acting = auth.acting(c, actor)         # one's own language: any active user
+        c.execute("UPDATE users SET language = ? WHERE id = ?", [language, acting.id])
+        _audit(c, acting, now, acting.id, "update", {"language": acting.language}, {"language": language})
+
+    db.write(cur, work)
+    return get_user(cur, actor.id)

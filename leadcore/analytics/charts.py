@@ -11,6 +11,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from functools import wraps
+
+from leadcore import i18n
+from leadcore.analytics.explore.headers import header
 from leadcore.rules import duetime
 from leadcore.i18n import _
 
@@ -41,6 +45,19 @@ DIMMED = 0.3
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
+# How Vega writes numbers on axes and in tooltips ("1.234,5" in German); English keeps Vega's own.
+_NUMBER_LOCALES = {"de": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]}}
+
+
+def _localised(build):
+    @wraps(build)
+    def chart(*args, **kwargs):
+        made = build(*args, **kwargs)
+        number = _NUMBER_LOCALES.get(i18n.language())
+        return made.configure(locale=alt.Locale(number=number)) if number else made
+    return chart
+
+
 def _height(rows: int, row_height: int = ROW_HEIGHT) -> int:
     return max(90, row_height * rows)
 
@@ -61,6 +78,7 @@ def _sources(frame: pd.DataFrame) -> list[str]:
     return [s for s in pd.unique(frame["source"]) if isinstance(s, str)]
 
 
+@_localised
 def open_by_light(frame: pd.DataFrame, picked: str | None = None) -> alt.Chart:
     """Open leads per source, stacked by traffic light. Columns: source, traffic_light, leads."""
     labels = {word: _(word) for word in LIGHT_ORDER}
@@ -83,6 +101,7 @@ def open_by_light(frame: pd.DataFrame, picked: str | None = None) -> alt.Chart:
     ).add_params(_pick_param()).properties(height=_height(len(_sources(frame))), autosize=FIT_WIDTH)
 
 
+@_localised
 def escalated(frame: pd.DataFrame, picked: str | None = None) -> alt.Chart:
     """Escalated open leads per source by level. Columns: source, escalation_level, leads."""
     labels = {1: _("1 · seller"), 2: _("2 · supervisor")}
@@ -102,6 +121,7 @@ def escalated(frame: pd.DataFrame, picked: str | None = None) -> alt.Chart:
     ).add_params(_pick_param()).properties(height=_height(len(_sources(frame))), autosize=FIT_WIDTH)
 
 
+@_localised
 def new_leads(frame: pd.DataFrame, bucket: str = "day", picked: str | None = None) -> alt.Chart:
     """New leads per day (or week) stacked by source. Columns: period_start, source, leads."""
     sources = _sources(frame)
@@ -122,6 +142,7 @@ def new_leads(frame: pd.DataFrame, bucket: str = "day", picked: str | None = Non
     ).add_params(_pick_param()).properties(height=200, autosize=FIT_WIDTH)
 
 
+@_localised
 def response_times(frame: pd.DataFrame, picked: str | None = None) -> alt.Chart:
     """Median and 90th percentile of working hours to the first response, per source.
     Columns: source, median_hours, p90_hours, leads."""
@@ -155,6 +176,7 @@ def _reason_colours(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return domain, colours
 
 
+@_localised
 def completions(frame: pd.DataFrame, picked: str | None = None) -> alt.Chart:
     """Completed leads per source, stacked by reason (blues won, oranges lost, greys neutral).
     Columns: source, reason, outcome, leads."""
@@ -177,6 +199,7 @@ def completions(frame: pd.DataFrame, picked: str | None = None) -> alt.Chart:
     ).add_params(_pick_param()).properties(height=_height(len(_sources(frame))), autosize=FIT_WIDTH)
 
 
+@_localised
 def workload(frame: pd.DataFrame, top: int = 15) -> alt.Chart:
     """Open leads per editor with the overdue part in the overdue colour, most overdue first.
     Columns: editor, open, overdue."""
@@ -194,20 +217,22 @@ def workload(frame: pd.DataFrame, top: int = 15) -> alt.Chart:
     return alt.layer(open_bars, overdue_bars).properties(height=_height(len(editors), 24), autosize=FIT_WIDTH)
 
 
+@_localised
 def quick_chart(frame: pd.DataFrame, x: str, y: str, color: str | None = None,
                 temporal: bool = False, ordered: bool = False) -> alt.Chart:
     """Explore's chart of a grouped result: bars of y per x (a line over time), coloured by an
     optional second grouping column; categories biggest first, ordered values (hours) in order."""
     if temporal:
         mark = alt.Chart(frame).mark_line(point=True)
-        x_enc = alt.X(f"{x}:T", title=x)
+        x_enc = alt.X(f"{x}:T", title=header(x))
     else:
         mark = alt.Chart(frame).mark_bar()
-        x_enc = alt.X(f"{x}:O", title=x, sort="ascending") if ordered else alt.X(f"{x}:N", title=x, sort="-y")
-    encoding = {"x": x_enc, "y": alt.Y(f"{y}:Q", title=y),
-                "tooltip": [alt.Tooltip(c) for c in frame.columns[:6]]}
+        x_enc = (alt.X(f"{x}:O", title=header(x), sort="ascending") if ordered
+                 else alt.X(f"{x}:N", title=header(x), sort="-y"))
+    encoding = {"x": x_enc, "y": alt.Y(f"{y}:Q", title=header(y)),
+                "tooltip": [alt.Tooltip(c, title=header(c)) for c in frame.columns[:6]]}
     if color:
-        encoding["color"] = alt.Color(f"{color}:N", title=color,
+        encoding["color"] = alt.Color(f"{color}:N", title=header(color),
                                       scale=alt.Scale(range=list(SOURCE_PALETTE)),
                                       legend=alt.Legend(orient="bottom"))
     return mark.encode(**encoding).properties(height=300, autosize=FIT_WIDTH)

@@ -18,6 +18,7 @@ from leadcore import db
 from leadcore import auth, roles
 from leadcore.rules import duetime
 from leadcore.admin import settings
+from leadcore.admin import reasons
 from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
 from leadcore.auth import User
 from leadcore.leads.visibility import lead_predicate
@@ -197,7 +198,7 @@ def completion_table(q: Scope) -> pd.DataFrame:
         FROM a JOIN sources s ON s.id = a.source_id
         LEFT JOIN completion_reasons r ON r.id = a.completion_reason_id
         ORDER BY s.position, s.name, reason_position, reason
-        """, q.params)
+        """, q.params).pipe(lambda f: f.assign(reason=f["reason"].map(reasons.shown_label)))
 
 
 # --- shaping the aggregates --------------------------------------------------------------------

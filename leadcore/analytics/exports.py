@@ -58,10 +58,16 @@ def _neutral_names(names: list[str]) -> list[str]:
     return out
 
 
-def to_csv(frame: pd.DataFrame) -> bytes:
+# A German spreadsheet program splits CSV at ";" and reads "1,5" as a number: German CSV is
+# written that way, English stays comma-separated with a decimal point.
+_CSV_DIALECTS = {"de": {"sep": ";", "decimal": ","}}
+
+
+def to_csv(frame: pd.DataFrame, language: str = "en") -> bytes:
     """CSV as RFC 4180 has it (CRLF line ends, so a cell holding a CR or LF is quoted), in UTF-8
     with a byte-order mark so spreadsheet programs read umlauts right."""
-    return neutralise(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    dialect = _CSV_DIALECTS.get(language, {})
+    return neutralise(frame).to_csv(index=False, lineterminator="\r\n", **dialect).encode("utf-8-sig")
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:

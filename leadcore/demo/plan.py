@@ -20,6 +20,8 @@ TYPE_CODES = tuple(LEAD_TYPES)   # new_car, used_car, service, trade_in, financi
 
 _SOURCE_WEIGHTS = {"mobile.de": 30, "AutoScout24": 24, "Website form": 16, "Phone": 12,
                    "Walk-in": 10, "E-mail": 8}
+# The same weights by channel: a dealership started in German names its sources in German.
+_CHANNEL_WEIGHTS = {"website": 16, "phone": 12, "walk-in": 10, "e-mail": 8}
 # lead-type mix per source channel (order of TYPE_CODES)
 _TYPE_MIX = {
     "marketplace": (20, 65, 0, 5, 8, 2),
@@ -136,7 +138,7 @@ def _arrivals(n: int, now_us: int, tz, rng: np.random.Generator) -> np.ndarray:
 
 def _sources_and_types(n: int, sources, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Each lead's source (index into sources) and lead type (index into TYPE_CODES)."""
-    source_w = [_SOURCE_WEIGHTS.get(name, 4) for _id, name, _ch in sources]
+    source_w = [_SOURCE_WEIGHTS.get(name) or _CHANNEL_WEIGHTS.get(channel, 4) for _id, name, channel in sources]
     source_i = rng.choice(len(sources), size=n, p=weights(source_w))
     lead_type = np.empty(n, dtype=np.int64)
     for i, (_id, _name, channel) in enumerate(sources):

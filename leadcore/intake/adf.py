@@ -308,7 +308,7 @@ def _finance(element: Element | None) -> str:
 def _subject(found: tuple[Vehicle, ...], provider_name: str) -> str:
     wanted = [v for v in found if v.interest not in OWN_VEHICLE] or list(found)
     if wanted and wanted[0].description:
-        return f"{interest_label(wanted[0].interest) or _('Request')}: {wanted[0].description}"
+        return (interest_label(wanted[0].interest) or _("Request")) + f": {wanted[0].description}"
     if provider_name:
         return _("Request from {provider}").format(provider=provider_name)
     return _("Lead request")

@@ -107,10 +107,11 @@ def poll_folder(cur: duckdb.DuckDBPyConnection, now: datetime) -> FolderRun | No
 
 def summary(run: FolderRun, shown: int = 50) -> str:
     """A plain-text table for the command line: one line per file, then the totals."""
-    lines = [f"{_('File'):<40} {_('Outcome'):<9} {_('Lead'):>8}  {_('Reason')}"]
+    head = {"file": _("File"), "outcome": _("Outcome"), "lead": _("Lead"), "reason": _("Reason")}
+    lines = [f"{head['file']:<40} {head['outcome']:<9} {head['lead']:>8}  {head['reason']}"]
     for result in run.results[:shown]:
         lead = f"#{result.lead_id}" if result.lead_id else ""
-        flag = f" ({_('unknown sender')})" if result.unknown_sender else ""
+        flag = " (" + _("unknown sender") + ")" if result.unknown_sender else ""
         lines.append(f"{result.file_name[:40]:<40} {_(result.outcome):<9} {lead:>8}  {result.reason}{flag}")
         for part in result.parts:
             part_lead = f"#{part.lead_id}" if part.lead_id else ""

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import duckdb
 
+from leadcore.admin import reasons
 from leadcore.auth import User
 from leadcore.contacts import service as contacts
 from leadcore.errors import NotFound
@@ -64,7 +65,7 @@ def get_lead(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, lead_id:
         times=times,
         traffic_light=duetime.traffic_light(now, times) if is_open else None,
         escalation_level=duetime.escalation_level(now, times) if is_open else 0,
-        first_response_at=first_response_at, completed_at=completed_at, completion_reason=reason,
+        first_response_at=first_response_at, completed_at=completed_at, completion_reason=reasons.shown_label(reason) if reason else None,
     )
 
 

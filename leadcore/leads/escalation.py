@@ -14,7 +14,8 @@ from datetime import datetime
 import duckdb
 
 from leadcore.contacts.service import customer_name_sql
-from leadcore import db
+from leadcore import db, i18n
+from leadcore.i18n import N_, _
 from leadcore.rules import duetime
 from leadcore.admin import settings
 
@@ -34,17 +35,20 @@ _STAGE_QUERIES = {
         WHERE l.status = 'open' AND l.stage2_at <= $now""",
 }
 
+# Each mail is written in its recipient's language: the texts are translated per language and
+# the insert runs once for each language's recipients.
 _MAIL_TEXT = {
-    "reminder": ("Reminder: lead #{id} is due at {due}",
-                 "the lead #{id} “{subject}” of {customer} ({source}) is due at {due}. "
-                 "Please work on it before then."),
-    "stage1": ("Overdue: lead #{id} since {due}",
-               "the lead #{id} “{subject}” of {customer} ({source}) was due at {due} "
-               "and has not been worked on yet (escalation stage 1)."),
-    "stage2": ("Escalated to you: lead #{id} of {editor}",
-               "the lead #{id} “{subject}” of {customer} ({source}), edited by {editor}, was due at "
-               "{due} and has still not been worked on. It is escalated to you as supervisor (stage 2)."),
+    "reminder": (N_("Reminder: lead #{id} is due at {due}"),
+                 N_("the lead #{id} “{subject}” of {customer} ({source}) is due at {due}. "
+                    "Please work on it before then.")),
+    "stage1": (N_("Overdue: lead #{id} since {due}"),
+               N_("the lead #{id} “{subject}” of {customer} ({source}) was due at {due} "
+                  "and has not been worked on yet (escalation stage 1).")),
+    "stage2": (N_("Escalated to you: lead #{id} of {editor}"),
+               N_("the lead #{id} “{subject}” of {customer} ({source}), edited by {editor}, was due at "
+                  "{due} and has still not been worked on. It is escalated to you as supervisor (stage 2).")),
 }
+_GREETING = N_("Hello {name},")
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,15 @@ class SweepResult:
 
 
 def _sql_text(template: str) -> str:
-    """A message template as a DuckDB string expression over the sweep's columns."""
+    """A message template, translated into this run's language, as a DuckDB string expression
+    over the sweep's columns."""
+    template = _(template)
     parts = []
     for piece in template.replace("{", "\x00{").replace("}", "}\x00").split("\x00"):
         if piece.startswith("{") and piece.endswith("}"):
             parts.append({"{id}": "CAST(l.id AS VARCHAR)", "{subject}": "l.subject",
                           "{customer}": customer_name_sql("c"),
-                          "{source}": "src.name", "{editor}": "ed.full_name",
+                          "{source}": "src.name", "{editor}": "ed.full_name", "{name}": "r.full_name",
                           "{due}": "strftime(timezone($tz, l.due_at), '%d.%m.%Y %H:%M')"}[piece])
         elif piece:
             parts.append("'" + piece.replace("'", "''") + "'")
@@ -83,7 +89,7 @@ def _outbox_insert() -> str:
         INSERT INTO outbox (created_at, send_after, kind, recipient_email, recipient_name, subject,
                             body_text, lead_id, notification_id)
         SELECT $now, $send_after, 'notification', r.email, r.full_name, {subject},
-               'Hello ' || r.full_name || ',' || chr(10) || chr(10) || {body} || chr(10) || chr(10) || 'leadcore',
+               {_sql_text(_GREETING)} || chr(10) || chr(10) || {body} || chr(10) || chr(10) || 'leadcore',
                l.id, n.id
         FROM notifications n
         JOIN leads l ON l.id = n.lead_id
@@ -91,7 +97,7 @@ def _outbox_insert() -> str:
         JOIN users ed ON ed.id = l.editor_id
         JOIN contacts c ON c.id = l.contact_id
         JOIN sources src ON src.id = l.source_id
-        WHERE n.id > $after_id AND r.email <> ''
+        WHERE n.id > $after_id AND r.email <> '' AND coalesce(r.language, $dealership) = $language
         ORDER BY n.id
     """
 
@@ -100,7 +106,7 @@ def sweep(cur: duckdb.DuckDBPyConnection, now: datetime) -> SweepResult:
     """Record the notifications due at `now` (once per lead, stage and cycle) and queue their mails."""
     rules = settings.due_settings(cur)
     if now.astimezone(rules.tz).date() in rules.holidays:
-        return SweepResult(skipped="holiday")
+        return SweepResult(skipped=N_("holiday"))
     # Mails go out inside working hours only: outside them they wait for the next period.
     send_after = duetime.next_working_start(now, rules)
 
@@ -118,8 +124,12 @@ def sweep(cur: duckdb.DuckDBPyConnection, now: datetime) -> SweepResult:
             """, {"now": now}).fetchall()[0][0]
         mails = 0
         if sum(counts.values()):
-            mails = c.execute(_outbox_insert(), {"now": now, "send_after": send_after,
-                                                  "after_id": after_id, "tz": rules.tz.key}).fetchall()[0][0]
+            dealership = settings.dealership_language(c)
+            for code in i18n.LANGUAGES:
+                with i18n.using(code):
+                    mails += c.execute(_outbox_insert(), {
+                        "now": now, "send_after": send_after, "after_id": after_id, "tz": rules.tz.key,
+                        "dealership": dealership, "language": code}).fetchall()[0][0]
         return SweepResult(mails=mails, **counts)
 
     return db.write(cur, work)

@@ -16,6 +16,8 @@ from pathlib import PurePath
 
 import duckdb
 
+from leadcore import i18n
+from leadcore.i18n import _
 from leadcore.mail import render as mail_render
 from leadcore.mail import templates as mail_templates
 from leadcore.mail import outbox
@@ -93,17 +95,23 @@ def queue_forwards(cur: duckdb.DuckDBPyConnection, now: datetime,
     if not target or not files:
         return []
     mailbox = (settings.get(cur, "mailbox_address", "") or "").strip()
-    return outbox.queue_many(cur, now, [_forward(target, mailbox, *f) for f in files])
+    # The dealership's own mailbox reads the copies: in the dealership's language.
+    with i18n.using(settings.dealership_language(cur)):
+        return outbox.queue_many(cur, now, [_forward(target, mailbox, *f) for f in files])
 
 
 def _forward(target: str, mailbox: str, file_name: str, raw: bytes, lead_id: int | None) -> outbox.OutgoingMail:
     name = _safe_file_name(file_name)
     is_xml = name.lower().endswith(".xml")
     original = "" if is_xml else _original_subject(raw)
-    subject = f"Fwd: {original}" if original else f"Lead file: {name}"
-    lead_line = f"Lead in leadcore: #{lead_id}" if lead_id is not None else "No lead was created from it."
-    text = (f"A lead message arrived{f' at {mailbox}' if mailbox else ''} and was read by leadcore.\n\n"
-            f"File: {name}\n{lead_line}\n\nThe original is attached unchanged.")
+    subject = f"Fwd: {original}" if original else _("Lead file: {name}").format(name=name)
+    lead_line = (_("Lead in leadcore: #{id}").format(id=lead_id) if lead_id is not None
+                 else _("No lead was created from it."))
+    arrived = (_("A lead message arrived at {mailbox} and was read by leadcore.").format(mailbox=mailbox)
+               if mailbox else _("A lead message arrived and was read by leadcore."))
+    file_line = _("File: {name}").format(name=name)
+    attached = _("The original is attached unchanged.")
+    text = f"{arrived}\n\n{file_line}\n{lead_line}\n\n{attached}"
     # .eml goes as octet-stream: message/rfc822 must not be base64-encoded, and the original's
     # bytes are attached unchanged; mail clients open it by the .eml name.
     attachment = Part(name, "application/xml" if is_xml else "application/octet-stream", bytes(raw))

@@ -14,7 +14,8 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore import audit, auth, db, hygiene, roles
+from leadcore import audit, auth, db, hygiene, i18n, roles
+from leadcore.admin import settings
 from leadcore.mail import outbox
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
@@ -59,6 +60,26 @@ LABELS = {
     "general_footer_html": N_("General footer"),
     "banner_colour": N_("Banner colour"),
     "header_image": N_("Header graphic"),
+}
+# The default template as migration 0006 ships it, in English. While a dealership has not
+# changed a block, it is read in the dealership's language (mails to customers); a block the
+# dealership wrote itself is theirs, in whatever language they wrote it.
+SHIPPED = {
+    "autoresponder_subject": N_("Thank you for your enquiry: {{ lead.subject }}"),
+    "autoresponder_html": N_(
+        "<p>Dear {{ contact.salutation }} {{ contact.last_name }},</p>"
+        "<p>thank you for your enquiry{% if vehicle.model %} about the {{ vehicle.make }} {{ vehicle.model }}"
+        "{% endif %}. We have received it and {{ seller.name }} will get back to you shortly, "
+        "within our opening hours at the latest on the next working day.</p>"
+        "<p>Kind regards<br>Your team at {{ dealership.name }}</p>"),
+    "autoresponder_footer_html": N_(
+        "<p><strong>Your contact person</strong><br>{{ seller.name }}"
+        "{% if seller.phone %}<br>Phone: {{ seller.phone }}{% endif %}"
+        "<br>E-mail: <a href=\"mailto:{{ seller.email }}\">{{ seller.email }}</a></p>"),
+    "general_footer_html": N_(
+        "<p>{{ dealership.name }}{% if dealership.address %} · {{ dealership.address }}{% endif %}</p>"
+        "<p>This e-mail was sent in reply to your enquiry. Please add the legal notice of the dealership "
+        "(managing directors, commercial register, VAT ID) here.</p>"),
 }
 SUBJECT_LIMIT = 200
 TEXT_LIMIT = 20_000
@@ -164,7 +185,9 @@ _COLUMNS = ("t.id, t.name, t.source_id, t.autoresponder_subject, t.autoresponder
 def _template(row: tuple) -> MailTemplate:
     *texts, image_id, mime, data, updated_at = row
     image = HeaderImage(image_id, mime, None if data is None else bytes(data)) if image_id else None
-    return MailTemplate(*texts, header_image=image, updated_at=updated_at)
+    template = MailTemplate(*texts, header_image=image, updated_at=updated_at)
+    shipped = {key: _(english) for key, english in SHIPPED.items() if getattr(template, key) == english}
+    return replace(template, **shipped)
 
 
 def _select(cur: duckdb.DuckDBPyConnection, where: str, params: list, image_data: bool = True) -> list[MailTemplate]:
@@ -172,7 +195,8 @@ def _select(cur: duckdb.DuckDBPyConnection, where: str, params: list, image_data
     rows = cur.execute(f"SELECT {columns} FROM mail_templates t LEFT JOIN mail_images i"
                        f" ON i.id = t.header_image_id WHERE {where} ORDER BY t.source_id NULLS FIRST, t.id",
                        params).fetchall()
-    return [_template(r) for r in rows]
+    with i18n.using(settings.dealership_language(cur)):
+        return [_template(r) for r in rows]
 
 
 def default_template(cur: duckdb.DuckDBPyConnection) -> MailTemplate:
@@ -217,6 +241,15 @@ def _summary(template: TemplateDraft | MailTemplate | None) -> dict | None:
     return values
 
 
+def _as_stored(cur: duckdb.DuckDBPyConnection, draft: TemplateDraft, key: str) -> str:
+    """A block saved as the editor showed it, unchanged from the shipped text in the dealership's
+    language, is stored as the shipped (English) text: it keeps following the language. Only
+    what the dealership wrote itself is stored as its own."""
+    value = getattr(draft, key)
+    with i18n.using(settings.dealership_language(cur)):
+        return SHIPPED[key] if value == _(SHIPPED[key]) else value
+
+
 def save_template(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, draft: TemplateDraft) -> MailTemplate:
     """Store the default template (source_id None) or a source's own one (created on first save)."""
     def work(c: duckdb.DuckDBPyConnection) -> None:
@@ -231,8 +264,9 @@ def save_template(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, dr
             name = rows[0][0]
         before = own_template(c, clean.source_id) if clean.source_id is not None else default_template(c)
         image = header_image(clean.header_image)
-        texts = [clean.autoresponder_subject, clean.autoresponder_html, clean.autoresponder_footer_html,
-                 clean.general_footer_html, clean.banner_colour]
+        texts = [*(_as_stored(c, clean, key) for key in ("autoresponder_subject", "autoresponder_html",
+                                                           "autoresponder_footer_html", "general_footer_html")),
+                 clean.banner_colour]
         image_id = outbox.store_image(c, now, image.id, image.mime_type, image.data) if image else None
         if before is None:
             c.execute("INSERT INTO mail_templates (name, source_id, header_image_id, autoresponder_subject,"

@@ -33,7 +33,7 @@ def absences_panel(user_id: int, key: str) -> None:
                       icon=":material/delete:", on_click=_remove, args=(key, int(absence.id)))
     errors = actions.errors(key)
     with st.form(f"{key}_form"):
-        st.markdown(f"**{_('Add an absence')}**")
+        st.markdown("**" + _("Add an absence") + "**")
         first, last = st.columns(2)
         first.date_input(_("First day"), value=None, key=f"{key}_starts_on", format="DD.MM.YYYY")
         last.date_input(_("Last day"), value=None, key=f"{key}_ends_on", format="DD.MM.YYYY")

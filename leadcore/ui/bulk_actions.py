@@ -64,7 +64,7 @@ def bulk_actions(lead_ids: list[int], on_done: Callable[[], None]) -> None:
                     return leads.bulk_set_resubmission(session.cursor(), session.acting_user(), session.now(),
                                                        lead_ids, local_moment("bulk_resubmission", tz))
             else:
-                choices = {r.id: r.label for r in reasons.list_reasons(cur)}
+                choices = {r.id: reasons.shown_label(r.label) for r in reasons.list_reasons(cur)}
                 st.selectbox(_("Completion reason"), list(choices), format_func=choices.get, index=None,
                              placeholder=_("Choose a reason"), key="bulk_reason")
                 field_error(errors, "reason")

@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from babel.dates import format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from leadcore.rules import duetime
+from leadcore import i18n
 from leadcore.i18n import N_, _
 from leadcore.leads.service import LEAD_TYPES
 
@@ -31,6 +33,34 @@ def when(moment: datetime | pd.Timestamp | None, tz: ZoneInfo, pattern: str = DA
     if isinstance(moment, pd.Timestamp):
         moment = moment.to_pydatetime()
     return format_datetime(moment, pattern, tzinfo=tz)
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    """1,234 in English, 1.234 in German."""
+    if value is None or pd.isna(value):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=i18n.locale())
+
+
+def percent(share: float | None) -> str:
+    """56% in English, 56 % in German."""
+    return "–" if share is None or pd.isna(share) else format_percent(share, locale=i18n.locale())
+
+
+def money(amount: float | None, currency: str = "EUR") -> str:
+    """€1,234.50 in English, 1.234,50 € in German."""
+    return "–" if amount is None or pd.isna(amount) else format_currency(amount, currency, locale=i18n.locale())
+
+
+def duration(hours: float | None) -> str:
+    """Working time as people say it: "45 min", "21 h 32 min" (German: "21 Std. 32 Min.")."""
+    if hours is None or pd.isna(hours):
+        return "–"
+    minutes = round(hours * 60)
+    if minutes < 60:
+        return _("{m} min").format(m=minutes)
+    return _("{h} h {m} min").format(h=number(minutes // 60), m=f"{minutes % 60:02d}")
 
 
 def traffic_light(word: str | None) -> str:

@@ -71,7 +71,7 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
         _facts(lead, tz)
     if user.can_write:
         _actions(lead, tz, on_back)
-    st.markdown(f"#### {_('Timeline')}")
+    st.markdown("#### " + _("Timeline"))
     events = lead_timeline.timeline(cur, user, lead_id, now)
     events["happened_at"] = [fmt.when(t, tz) for t in events["happened_at"]]
     events["kind"] = events["kind"].map(fmt.event)
@@ -86,11 +86,11 @@ def lead_detail(lead_id: int, on_back: Callable[[], None]) -> None:
 def _facts(lead: LeadDetail, tz) -> None:
     with st.container(border=True, key="lead_facts"):
         if lead.status == "open":
-            st.markdown(f"**{_('Due')}:** {fmt.when(lead.times.due_at, tz)} · "
+            st.markdown("**" + _("Due") + f":** {fmt.when(lead.times.due_at, tz)} · "
                         f"{fmt.traffic_light(lead.traffic_light)}")
-            st.markdown(f"**{_('Escalation level')}:** {fmt.escalation(lead.escalation_level)}")
+            st.markdown("**" + _("Escalation level") + f":** {fmt.escalation(lead.escalation_level)}")
         else:
-            st.markdown(f"**{_('Completed')}:** {fmt.when(lead.completed_at, tz)} · "
+            st.markdown("**" + _("Completed") + f":** {fmt.when(lead.completed_at, tz)} · "
                         f"{fmt.md_escape(lead.completion_reason or '')}")
         rows = [
             (_("Source"), lead.source),
@@ -134,7 +134,7 @@ def _reopen_form(lead: LeadDetail, tz: ZoneInfo, on_back: Callable[[], None]) ->
                      local_moment(f"{key}reopen", tz))
 
     with st.form(f"{key}reopen_form"):
-        st.markdown(f"**{_('Reopen')}**")
+        st.markdown("**" + _("Reopen") + "**")
         date_time_inputs(f"{key}reopen", _("Resubmission date"), _("Resubmission time"))
         field_error(errors, "resubmission")
         st.form_submit_button(_("Reopen"), on_click=_act,
@@ -194,7 +194,7 @@ def _editor_form(lead: LeadDetail, on_back: Callable[[], None]) -> None:
 
 def _complete_form(lead: LeadDetail, on_back: Callable[[], None]) -> None:
     key, errors = f"lead{lead.id}_", actions.errors(_scope(lead.id, "complete"))
-    choices = {r.id: r.label for r in reasons.list_reasons(session.cursor())}
+    choices = {r.id: reasons.shown_label(r.label) for r in reasons.list_reasons(session.cursor())}
 
     def complete() -> None:
         leads.complete(session.cursor(), session.acting_user(), session.now(), lead.id,

@@ -22,7 +22,7 @@ def outbox_tab() -> None:
     _smtp_status()
     counts = outbox.status_counts(cur, user)
     for column, (status, label) in zip(st.columns(len(counts)), outbox.STATUS_LABELS.items()):
-        column.metric(_(label), f"{counts[status]:,}")
+        column.metric(_(label), fmt.number(counts[status]))
     chosen = st.multiselect(_("Status"), list(outbox.STATUS_LABELS), format_func=lambda s: _(outbox.STATUS_LABELS[s]),
                             key="outbox_statuses", placeholder=_("All"))
     rows = outbox.list_outbox(cur, user, tuple(chosen))

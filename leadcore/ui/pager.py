@@ -5,6 +5,7 @@ import streamlit as st
 
 from leadcore.i18n import _
 from leadcore.paging import Page
+from leadcore.ui import format as fmt
 
 
 def current_after(key: str, fingerprint: object) -> tuple | None:
@@ -35,7 +36,7 @@ def pager_controls(key: str, page: Page, total: int, page_size: int) -> None:
     left.button(_("Previous"), key=f"{key}_previous", icon=":material/chevron_left:",
                 disabled=number == 1, on_click=_back, args=(key,), width="stretch")
     middle.caption(_("Page {n} · {first}–{last} of {total}").format(
-        n=number, first=f"{first:,}", last=f"{last:,}", total=f"{total:,}"),
+        n=number, first=fmt.number(first), last=fmt.number(last), total=fmt.number(total)),
         text_alignment="center")
     right.button(_("Next"), key=f"{key}_next", icon=":material/chevron_right:",
                  disabled=page.next_after is None, on_click=_forward, args=(key, page.next_after),

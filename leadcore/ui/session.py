@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from leadcore import auth
+from leadcore import auth, i18n
 from leadcore import clock, db, jobs
 from leadcore.mail import smtp as mailer
 from leadcore.admin import settings
@@ -73,18 +74,39 @@ def timezone() -> ZoneInfo:
 
 
 def current_user() -> User | None:
-    """The signed-in user, re-read every run so a deactivated account is signed out at once."""
+    """The signed-in user, re-read every run so a deactivated account is signed out at once.
+
+    It also sets this run's language (the user's, else the dealership's): app.py calls it first
+    thing, so a language switched on "My settings" shows on the next rerun without signing out.
+    """
     user_id = st.session_state.get("user_id")
-    if user_id is None:
-        return None
-    try:
-        user = auth.get_user(cursor(), user_id)
-    except NotFound:
-        user = None
-    if user is None or not user.active:
-        st.session_state.pop("user_id", None)
-        return None
+    user = None
+    if user_id is not None:
+        try:
+            user = auth.get_user(cursor(), user_id)
+        except NotFound:
+            user = None
+        if user is None or not user.active:
+            st.session_state.pop("user_id", None)
+            user = None
+    _set_language(user)
     return user
+
+
+def _set_language(user: User | None) -> None:
+    cur = cursor()
+    code = settings.user_language(cur, user) if user else settings.dealership_language(cur)
+    # Widget callbacks of the next run come before app.py sets the ContextVar: they read this.
+    st.session_state["_language"] = i18n.activate(code)
+
+
+def _session_language() -> str | None:
+    if get_script_run_ctx() is None:    # the scheduler's thread: no session to ask
+        return None
+    return st.session_state.get("_language")
+
+
+i18n.set_session_hook(_session_language)
 
 
 def require_user() -> User:

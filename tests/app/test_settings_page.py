@@ -84,7 +84,7 @@ def test_the_navigation_offers_settings_to_managers_and_admins_only(by_role, ope
     at = open_app(by_role[role])
     titles = ui.page_titles(at)
     assert ("Settings" in titles) == listed
-    assert "My absences" in titles
+    assert "My settings" in titles   # issue 10: "My absences" became "My settings"
 
 
 # --- flows -----------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_the_audit_log_shows_who_changed_what(cur, people, open_page, ui):
 def test_every_signed_in_user_enters_their_own_absence(cur, people, open_page, ui):
     at = open_page(people.anna, PROFILE)
     assert not at.exception
-    assert at.title[0].value == "My absences"
+    assert at.title[0].value == "My settings"   # issue 10: "My absences" became "My settings"
     at.date_input(key="my_absence_starts_on").set_value(date(2026, 12, 3))
     at.date_input(key="my_absence_ends_on").set_value(date(2026, 12, 1))
     _submit(at, ui, "Add absence")

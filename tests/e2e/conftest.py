@@ -80,16 +80,20 @@ class Server:
     contact_ids: dict[str, int] = field(default_factory=dict)
 
 
-def _seed(path: Path) -> dict[str, int]:
+def _seed(path: Path, language: str | None = None) -> dict[str, int]:
     """Users, contacts and one overdue lead through tests/factories.py (so through leadcore's
     services). Runs in a child process (see `_seeded_database`), so no connection of this test
-    process can hold DuckDB's file lock."""
+    process can hold DuckDB's file lock. language: the dealership starts in it, as
+    `python -m leadcore init --language` makes it."""
     from leadcore import db
 
     now = datetime.fromisoformat(PINNED_NOW)
     con = db.connect(path)
     cur = con.cursor()
     try:
+        if language:
+            from leadcore.admin import language as dealership_language
+            dealership_language.start_in(cur, language)
         clara = factories.add_user(cur, "clara", "Clara Vogt", "supervisor", now=now, password=PASSWORD)
         anna = factories.add_user(cur, "seller", "Anna Becker", "seller", superiors=[clara.id], now=now,
                                   password=PASSWORD, email="anna@autohaus.example")
@@ -110,10 +114,10 @@ def _seed(path: Path) -> dict[str, int]:
         con.close()
 
 
-def _seeded_database(path: Path) -> dict[str, int]:
+def _seeded_database(path: Path, language: str | None = None) -> dict[str, int]:
     """Seed in a child process that exits before the server starts: the server must be the only
     process holding the file while it runs. Returns the seeded contacts' ids by purpose."""
-    done = subprocess.run([sys.executable, __file__, str(path)], cwd=REPO, capture_output=True,
+    done = subprocess.run([sys.executable, __file__, str(path), *([language] if language else [])], cwd=REPO, capture_output=True,
                           text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
     if done.returncode != 0:
         raise RuntimeError(f"seeding {path} failed:\n{done.stderr[-3000:]}")
@@ -174,6 +178,15 @@ def streamlit_server(db_path: Path, script: str = "app.py", **env: str) -> Itera
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db_path = tmp_path_factory.mktemp("e2e") / "leadcore.duckdb"
     contact_ids = _seeded_database(db_path)
+    with streamlit_server(db_path) as url:
+        yield Server(url=url, db_path=db_path, contact_ids=contact_ids)
+
+
+@pytest.fixture(scope="session")
+def german_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second server over a dealership started in German (its own database)."""
+    db_path = tmp_path_factory.mktemp("e2e-de") / "leadcore.duckdb"
+    contact_ids = _seeded_database(db_path, "de")
     with streamlit_server(db_path) as url:
         yield Server(url=url, db_path=db_path, contact_ids=contact_ids)
 
@@ -259,7 +272,7 @@ class Desk:
 
     def go_to(self, page_title: str) -> None:
         """Switch page through the sidebar (a reload would start a new, signed-out session)."""
-        self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=page_title).click()
+        self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=page_title, exact=True).click()
         self.settle()
         expect(self.page.get_by_role("heading", name=page_title, exact=True)).to_be_visible()
 
@@ -281,4 +294,4 @@ def seeded_contact(server: Server):
 
 
 if __name__ == "__main__":          # the seeding child process of `_seeded_database`
-    print(json.dumps(_seed(Path(sys.argv[1]))))
+    print(json.dumps(_seed(Path(sys.argv[1]), *sys.argv[2:3])))

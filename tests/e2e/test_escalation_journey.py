@@ -43,11 +43,11 @@ def test_settings_are_for_managers_not_sellers(desk):
     desk.signed_in("seller")
     nav = desk.page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link", name="Leads")).to_be_visible()
-    expect(nav.get_by_role("link", name="Settings")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Settings", exact=True)).to_have_count(0)
     desk.page.get_by_role("button", name="Sign out").click()
     desk.settle()
 
     desk.sign_in("dirk")
-    expect(nav.get_by_role("link", name="Settings")).to_be_visible()
+    expect(nav.get_by_role("link", name="Settings", exact=True)).to_be_visible()
     desk.go_to("Settings")
     desk.shot("settings")

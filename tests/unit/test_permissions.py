@@ -125,6 +125,7 @@ SERVICES = {
     "leads.notifications.unread_count": (EVERYONE, lambda w, a: notifications.unread_count(w.cur, a)),
     "leads.notifications.list_notifications": (EVERYONE, lambda w, a: notifications.list_notifications(w.cur, a)),
     "leads.notifications.mark_read": (WORKERS, lambda w, a: notifications.mark_read(w.cur, a, w.now)),
+    "admin.users.set_language": (EVERYONE, lambda w, a: users.set_language(w.cur, a, w.now, "de")),
     "leads.notifications.open_notification": (WORKERS, lambda w, a: _open_own_notification(w, a)),
     "leads.vehicles.get_vehicles": (EVERYONE, lambda w, a: vehicles.get_vehicles(w.cur, a, w.now, w.lead())),
     "leads.origins.get_origin": (EVERYONE, lambda w, a: origins.get_origin(w.cur, a, w.now, w.lead())),
@@ -226,6 +227,7 @@ NOT_SERVICES = {
     "auth.acting", "audit.record", "leads.service.writer", "leads.service.lead_for_write",
     "leads.visibility.team_ids", "leads.visibility.deputised_ids", "leads.visibility.lead_predicate",
     "leads.visibility.check_lead", "leads.visibility.require_visible", "mail.render.sample_context",
+    "admin.settings.user_language",        # which language a user reads: no data of anyone's
     "admin.backup.require_backup_actor", "admin.backup.update_backup_settings",   # test_backup
     "analytics.explore.sql_box.run_sql",                                   # test_explore
 }

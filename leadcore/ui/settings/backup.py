@@ -92,7 +92,7 @@ def _save_settings() -> None:
 
 
 def _restore_help(found: list[backup.BackupInfo]) -> None:
-    st.markdown(f"**{_('Restoring a backup')}**")
+    st.markdown("**" + _("Restoring a backup") + "**")
     st.caption(_("A restore replaces the whole database, so it is not offered here while the app "
                  "serves it. Stop the app, then run on the server:"))
     example = str(found[0].path) if found else str(backup.backup_root() / "FOLDER")

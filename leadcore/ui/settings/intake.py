@@ -21,7 +21,7 @@ def intake_tab() -> None:
     cur = session.cursor()
     active = {s.id: s.name for s in sources.list_sources(cur)}
     _setup_form(cur, active)
-    st.markdown(f"**{_('Providers and senders')}**")
+    st.markdown("**" + _("Providers and senders") + "**")
     st.caption(_("The provider decides the source: an ADF file's provider name is looked up here; a "
                  "provider seen for the first time gets a new inactive source of its name, to be "
                  "confirmed below. Plain e-mails without ADF get the source of their sender: a whole "
@@ -74,7 +74,7 @@ def _save_setup() -> None:
 def _add_form(active: dict[int, str]) -> None:
     errors = actions.errors(_ADD)
     with st.form("intake_sender_add_form"):
-        st.markdown(f"**{_('Map a provider or sender')}**")
+        st.markdown("**" + _("Map a provider or sender") + "**")
         st.radio(_("Maps"), list(_KINDS), format_func=lambda k: _(_KINDS[k]), key=f"{_ADD}_kind",
                  horizontal=True)
         st.text_input(_("Provider name, sender address or domain"), key=f"{_ADD}_pattern", placeholder="@mobile.de")
@@ -126,7 +126,7 @@ def _remove_form(patterns: list[str]) -> None:
         actions.outcome(_REMOVE)      # the notice of having removed the last one
         return
     with st.form("intake_sender_remove_form"):
-        st.markdown(f"**{_('Remove a sender')}**")
+        st.markdown("**" + _("Remove a sender") + "**")
         st.selectbox(_("Sender"), patterns, key=f"{_REMOVE}_pattern", index=None,
                      placeholder=_("Choose a sender"))
         st.form_submit_button(_("Remove sender"), on_click=_remove)

@@ -81,12 +81,13 @@ def sources_tab() -> None:
 def _add_source_form(workers: dict[int, str]) -> None:
     errors = actions.errors("source_add")
     with st.form("source_add_form"):
-        st.markdown(f"**{_('Add a source')}**")
+        st.markdown("**" + _("Add a source") + "**")
         st.text_input(_("Name"), key="source_add_name")
         field_error(errors, "name")
         st.selectbox(_("Channel"), list(sources.CHANNELS), format_func=_channel, key="source_add_channel")
         field_error(errors, "channel")
-        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key="source_add_users")
+        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key="source_add_users",
+                       placeholder=_("No one assigned"))
         field_error(errors, "users")
         st.form_submit_button(_("Add source"), type="primary", on_click=_add_source)
     actions.outcome("source_add", _SOURCE_FIELDS)
@@ -102,7 +103,7 @@ def _add_source() -> None:
 
 
 def _edit_source(cur, every: dict[int, sources.Source], workers: dict[int, str]) -> None:
-    st.markdown(f"**{_('Change a source')}**")
+    st.markdown("**" + _("Change a source") + "**")
     source_id = st.selectbox(_("Source to change"), list(every), key="source_edit_id",
                              format_func=lambda i: every[i].name)
     if source_id is None:
@@ -118,7 +119,8 @@ def _edit_source(cur, every: dict[int, sources.Source], workers: dict[int, str])
         st.selectbox(_("Channel"), list(sources.CHANNELS), format_func=_channel, key=f"{prefix}_channel")
         st.checkbox(_("Active (offered in the lead form)"), key=f"{prefix}_active")
         field_error(errors, "active")
-        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key=f"{prefix}_users")
+        st.multiselect(_("Assigned users"), list(workers), format_func=workers.get, key=f"{prefix}_users",
+                       placeholder=_("No one assigned"))
         field_error(errors, "users")
         st.form_submit_button(_("Save source"), type="primary", on_click=_save_source, args=(source_id,))
     _row_buttons("source", source_id, sources.move_source, sources.delete_source, _("Delete source"),
@@ -150,7 +152,7 @@ def reasons_tab() -> None:
     used = dict(cur.execute("SELECT completion_reason_id, count(*) FROM leads"
                             " WHERE completion_reason_id IS NOT NULL GROUP BY ALL").fetchall())
     st.dataframe(
-        [{"label": r.label, "outcome": _outcome(r.outcome), "system": r.is_system, "hidden": r.hidden,
+        [{"label": reasons.shown_label(r.label), "outcome": _outcome(r.outcome), "system": r.is_system, "hidden": r.hidden,
           "leads": used.get(r.id, 0)} for r in every],
         hide_index=True, key="reasons_table",
         column_config={"label": st.column_config.TextColumn(_("Completion reason"), width="medium"),
@@ -171,7 +173,7 @@ def reasons_tab() -> None:
 def _add_reason_form() -> None:
     errors = actions.errors("reason_add")
     with st.form("reason_add_form"):
-        st.markdown(f"**{_('Add a completion reason')}**")
+        st.markdown("**" + _("Add a completion reason") + "**")
         st.text_input(_("Label"), key="reason_add_label")
         field_error(errors, "label")
         st.selectbox(_("Outcome"), list(reasons.OUTCOMES), format_func=_outcome, key="reason_add_outcome")
@@ -190,9 +192,9 @@ def _add_reason() -> None:
 
 
 def _edit_reason(every: dict[int, reasons.CompletionReason]) -> None:
-    st.markdown(f"**{_('Change a completion reason')}**")
+    st.markdown("**" + _("Change a completion reason") + "**")
     reason_id = st.selectbox(_("Completion reason to change"), list(every), key="reason_edit_id",
-                             format_func=lambda i: every[i].label)
+                             format_func=lambda i: reasons.shown_label(every[i].label))
     if reason_id is None:
         return
     reason, prefix = every[reason_id], f"reason_{reason_id}"

@@ -11,9 +11,10 @@ from leadcore.admin import settings
 from leadcore.admin import working_time
 from leadcore.admin import basic
 from leadcore.admin import sources
-from leadcore.i18n import _
+from leadcore.i18n import LANGUAGES, _
 from leadcore.admin.settings import BASIC_LABELS, ESCALATION_KEYS, ESCALATION_LABELS, NAME_DISPLAYS, WEEKDAYS
 from leadcore.ui import actions, session
+from leadcore.ui import format as fmt
 from leadcore.ui.fields import field_error
 
 # --- basic settings ----------------------------------------------------------------------------
@@ -27,17 +28,21 @@ def basic_settings_tab() -> None:
     actions.seed({f"{_BASIC}_{name}": value for name, value in vars(current).items()})
     errors = actions.errors(_BASIC)
     with st.form("basic_settings_form"):
-        st.markdown(f"**{_('Mailbox')}**")
+        st.markdown("**" + _("Mailbox") + "**")
         for name in ("mailbox_address", "forwarding_target", "email_from_name"):
             st.text_input(_(BASIC_LABELS[name]), key=f"{_BASIC}_{name}")
             field_error(errors, name)
         st.caption(_("The forwarding target can be changed at any time; new lead mails go there from then on."))
-        st.markdown(f"**{_('Display and distribution')}**")
+        st.markdown("**" + _("Display and distribution") + "**")
         st.selectbox(_(BASIC_LABELS["user_name_display"]), list(NAME_DISPLAYS),
                      format_func=lambda code: _(NAME_DISPLAYS[code]), key=f"{_BASIC}_user_name_display")
         field_error(errors, "user_name_display")
         st.checkbox(_(BASIC_LABELS["distribute_to_previous_editor"]),
                     key=f"{_BASIC}_distribute_to_previous_editor")
+        st.selectbox(_(BASIC_LABELS["language"]), list(LANGUAGES), format_func=LANGUAGES.get,
+                     key=f"{_BASIC}_language",
+                     help=_("For users who have not chosen their own language, and for mails to customers."))
+        field_error(errors, "language")
         st.form_submit_button(_("Save basic settings"), type="primary", on_click=_save_basic)
     actions.outcome(_BASIC, BASIC_LABELS)
 
@@ -99,7 +104,7 @@ def _save_hours() -> None:
         hours.append((state.get(opens) or "", state.get(closes) or "") if state.get(is_open) else None)
     actions.run(_HOURS, lambda: working_time.update_working_hours(
         session.cursor(), session.require_user(), session.now(), hours),
-        lambda n: _("Working hours saved; {n} open leads have a new due time.").format(n=f"{n:,}"))
+        lambda n: _("Working hours saved; {n} open leads have a new due time.").format(n=fmt.number(n)))
 
 
 # --- holidays and closures ---------------------------------------------------------------------
@@ -136,7 +141,7 @@ def holidays_tab() -> None:
 def _add_closure_form() -> None:
     errors = actions.errors(_CLOSURE)
     with st.form("closure_form"):
-        st.markdown(f"**{_('Add a holiday or company closure')}**")
+        st.markdown("**" + _("Add a holiday or company closure") + "**")
         st.text_input(_("Name"), key=f"{_CLOSURE}_name", placeholder=_("e.g. Company outing"))
         field_error(errors, "name")
         first, last = st.columns(2)
@@ -169,7 +174,7 @@ def _fill_form(this_year: int) -> None:
     errors = actions.errors(_FILL)
     actions.seed({f"{_FILL}_year": this_year})
     with st.form("public_holidays_form"):
-        st.markdown(f"**{_('Public holidays')}**")
+        st.markdown("**" + _("Public holidays") + "**")
         st.selectbox(_("State"), list(closures.GERMAN_STATES), key=f"{_FILL}_state",
                      format_func=lambda code: closures.GERMAN_STATES[code], index=None,
                      placeholder=_("Choose a state"))
@@ -191,7 +196,8 @@ def _remove_form(listed: list[closures.Closure]) -> None:
     errors = actions.errors(_REMOVE)
     names = {c.day: f"{c.day:%d.%m.%Y} · {c.name}" for c in listed}
     with st.form("closure_remove_form"):
-        st.multiselect(_("Remove days"), list(names), format_func=names.get, key=f"{_REMOVE}_days")
+        st.multiselect(_("Remove days"), list(names), format_func=names.get, key=f"{_REMOVE}_days",
+                       placeholder=_("Choose days"))
         field_error(errors, "days")
         st.form_submit_button(_("Remove"), on_click=_remove)
     actions.outcome(_REMOVE, ["days"])
@@ -226,7 +232,7 @@ def escalation_tab() -> None:
                  "time. A change applies to the open leads at once."))
     errors = actions.errors(_ESCALATION)
     with st.form("escalation_form"):
-        st.markdown(f"**{_('For all sources')}**")
+        st.markdown("**" + _("For all sources") + "**")
         _escalation_fields(_ESCALATION, errors, None)
         st.form_submit_button(_("Save escalation times"), type="primary", on_click=_save_escalation)
     actions.outcome(_ESCALATION, ESCALATION_KEYS)
@@ -238,7 +244,7 @@ def _save_escalation() -> None:
     times = settings.EscalationTimes(*(state.get(f"{_ESCALATION}_{k}") for k in ESCALATION_KEYS))
     actions.run(_ESCALATION, lambda: working_time.update_escalation_times(
         session.cursor(), session.require_user(), session.now(), _whole(times)),
-        lambda n: _("Escalation times saved; {n} open leads have a new due time.").format(n=f"{n:,}"))
+        lambda n: _("Escalation times saved; {n} open leads have a new due time.").format(n=fmt.number(n)))
 
 
 def _whole(times: settings.EscalationTimes) -> settings.EscalationTimes:
@@ -249,7 +255,7 @@ def _whole(times: settings.EscalationTimes) -> settings.EscalationTimes:
 
 def _override_form(cur, current: settings.EscalationTimes) -> None:
     all_sources = {s.id: s.name for s in sources.list_sources(cur, active_only=False)}
-    st.markdown(f"**{_('Override for one source')}**")
+    st.markdown("**" + _("Override for one source") + "**")
     source_id = st.selectbox(_("Source"), list(all_sources), format_func=all_sources.get,
                              key=f"{_OVERRIDE}_id")
     if source_id is None:
@@ -272,7 +278,7 @@ def _save_override(source_id: int) -> None:
     times = settings.EscalationTimes(*(state.get(f"{prefix}_{k}") for k in ESCALATION_KEYS))
     actions.run(prefix, lambda: working_time.set_source_escalation(
         session.cursor(), session.require_user(), session.now(), source_id, _whole(times)),
-        lambda n: _("Override saved; {n} open leads of this source have a new due time.").format(n=f"{n:,}"))
+        lambda n: _("Override saved; {n} open leads of this source have a new due time.").format(n=fmt.number(n)))
 
 
 def _remove_override(source_id: int) -> None:

@@ -171,7 +171,7 @@ def _remove(source_id: int) -> None:
 
 
 def _preview(cur, user, prefix: str, source_id: int | None) -> None:
-    st.markdown(f"**{_('Preview')}**")
+    st.markdown("**" + _("Preview") + "**")
     st.caption(_("With made-up customer data and you as the seller."))
     try:
         mail = mail_render.preview(_draft(prefix, source_id), mail_render.sample_context(cur, user))
@@ -193,7 +193,7 @@ def _dealership_form(cur) -> None:
     actions.seed({f"{_DEALER}_{name}": value for name, value in vars(current).items()})
     errors = actions.errors(_DEALER)
     with st.form("dealership_form"):
-        st.markdown(f"**{_('The dealership in mails')}**")
+        st.markdown("**" + _("The dealership in mails") + "**")
         st.caption(_("Used by the placeholders dealership.name, dealership.address and dealership.phone."))
         st.text_input(_(DEALERSHIP_LABELS["name"]), key=f"{_DEALER}_name")
         field_error(errors, "name")

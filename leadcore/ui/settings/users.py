@@ -48,7 +48,7 @@ def users_tab() -> None:
         _add_form(actor, superiors)
     actions.outcome(_ADD, ("username", "password", *_PROFILE))
     everyone = dict(zip(overview["id"].astype(int), overview["full_name"]))
-    st.markdown(f"#### {_('Change a user')}")
+    st.markdown("#### " + _("Change a user"))
     user_id = st.selectbox(_("User to change"), list(everyone), format_func=everyone.get,
                            key="user_edit_id", index=None, placeholder=_("Choose a user"))
     if user_id is not None:
@@ -72,7 +72,7 @@ def _profile_fields(prefix: str, errors: dict[str, str], roles: list[str],
     location.text_input(_("Location"), key=f"{prefix}_location")
     field_error(errors, "role")
     field_error(errors, "location")
-    st.multiselect(_("Superiors"), list(superiors), format_func=superiors.get, key=f"{prefix}_superiors",
+    st.multiselect(_("Superiors"), list(superiors), format_func=superiors.get, key=f"{prefix}_superiors", placeholder=_("No superiors"),
                    help=_("They receive the stage-2 escalations of this user's leads."))
     field_error(errors, "superiors")
 
@@ -141,7 +141,7 @@ def _edit_user(actor: auth.User, target: auth.User, superiors: dict[int, str]) -
                 field_error(errors, "password")
                 st.form_submit_button(_("Reset password"), on_click=_reset_password, args=(target.id,))
     actions.outcome(prefix, (*_PROFILE, "active", "password"))
-    st.markdown(f"**{_('Absences of {name}').format(name=fmt.md_escape(target.full_name))}**")
+    st.markdown("**" + _("Absences of {name}").format(name=fmt.md_escape(target.full_name)) + "**")
     absences_panel(target.id, key=f"{prefix}_absence")
 
 
