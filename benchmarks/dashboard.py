@@ -81,7 +81,7 @@ def dashboard_rows(db_path: str | Path, runs: int = 15,
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
         lambda record: "missing ScriptRunContext" not in record.getMessage())
     path = str(Path(db_path).resolve())
-    con = session._root_connection(path)          # the connection the page will use, too
+    con = session.root_connection(path)          # the connection the page will use, too
     cur = con.cursor()
     user, f = _manager(cur), default_filter()
     leads = cur.execute("SELECT count(*) FROM leads").fetchall()[0][0]
@@ -111,7 +111,7 @@ def page_run_ms(db_path: str, runs: int = 5) -> tuple[float, float]:
 
     from leadcore.ui import session
 
-    user = _manager(session._root_connection(db_path).cursor())
+    user = _manager(session.root_connection(db_path).cursor())
 
     def run() -> None:
         at = AppTest.from_file(str(PAGE), default_timeout=120)

@@ -28,12 +28,6 @@ from leadcore.mail.smtp import Part
 log = logging.getLogger("leadcore.autoresponder")
 
 
-def queue_for_new_lead(cur: duckdb.DuckDBPyConnection, lead_id: int, now: datetime) -> int | None:
-    """Queue the autoresponder of the lead's source template (or the default one) to the lead's
-    contact; returns the outbox id, or None when the contact has no e-mail address."""
-    return queue_for_new_leads(cur, [lead_id], now).get(lead_id)
-
-
 def queue_for_new_leads(cur: duckdb.DuckDBPyConnection, lead_ids: list[int], now: datetime) -> dict[int, int]:
     """The same for a batch of new leads in four statements whatever its size (intake's speed):
     lead id -> outbox id, for the leads whose contact has an e-mail address."""

@@ -28,8 +28,10 @@ _logging_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
-def _root_connection(path: str) -> duckdb.DuckDBPyConnection:
-    # The Streamlit server is the one process that holds the file read-write (DuckDB rule).
+def root_connection(path: str) -> duckdb.DuckDBPyConnection:
+    """The server's one connection to the database file (cached per path for the process): the
+    Streamlit server is the one process that holds the file read-write (DuckDB rule); every run
+    and thread takes its own cursor() from it, and tests and the benchmark share it too."""
     _configure_logging()
     return db.connect(path)
 
@@ -60,7 +62,7 @@ def cursor() -> duckdb.DuckDBPyConnection:
     """This thread's cursor on the shared connection; cursors are never shared across threads."""
     path = str(db.database_path())
     if getattr(_local, "path", None) != path:
-        _local.cursor = _root_connection(path).cursor()
+        _local.cursor = root_connection(path).cursor()
         _local.path = path
     return _local.cursor
 
@@ -194,7 +196,7 @@ def _scheduler(path: str) -> Scheduler:
     except mailer.SmtpConfigError as error:
         smtp = None
         logging.getLogger("leadcore.scheduler").log(logging.ERROR, "outbox not sent: %s", error.message)
-    return Scheduler(_root_connection(path), clock.now, jobs=jobs.background_jobs(smtp)).start()
+    return Scheduler(root_connection(path), clock.now, jobs=jobs.background_jobs(smtp)).start()
 
 
 def start_background_jobs() -> None:

@@ -8,7 +8,7 @@ and reminded at 11:30 ("on time" now). The data fixtures are thin wrappers over 
 Two things about AppTest and this app that the fixtures take care of (see also RECIPES.md):
 
 * One database connection. DuckDB lets a process hold a file through one database instance; the
-  app caches its connection per path with st.cache_resource (`session._root_connection`). That
+  app caches its connection per path with st.cache_resource (`session.root_connection`). That
   cache is process-wide, so the tests seed and read the database through the very same
   connection object (`con`), each with its own cursor. (A second `db.connect(path)` with the
   same configuration would also work in-process, DuckDB shares the instance; a read-only one
@@ -42,7 +42,7 @@ from streamlit.testing.v1.element_tree import Error as ErrorAlert
 
 from leadcore.auth import User
 from leadcore.contacts import service as contacts
-from leadcore.ui.session import _root_connection
+from leadcore.ui.session import root_connection
 from tests import factories
 from tests.factories import NOW, PASSWORD
 
@@ -104,9 +104,9 @@ def db_path(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def con(db_path):
     """The app's own cached connection to this test's database file."""
-    connection = _root_connection(str(db_path))
+    connection = root_connection(str(db_path))
     yield connection
-    _root_connection.clear()
+    root_connection.clear()
     connection.close()
 
 

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from leadcore import sign_in
-from leadcore.ui.session import _root_connection
+from leadcore.ui.session import root_connection
 
 FAILED = "Sign-in failed: the username or the password is wrong."
 
@@ -22,7 +22,7 @@ def _sign_in(at, username: str, password: str):
 
 def test_the_tests_share_the_apps_cached_connection(db_path, con, people, open_app):
     """The premise of this suite: seeding and the app use one connection object per file."""
-    assert _root_connection(str(db_path)) is con
+    assert root_connection(str(db_path)) is con
     at = open_app(people.anna)
     assert not at.exception
     assert at.title[0].value == "Leads"      # the app read the user seeded through `con`

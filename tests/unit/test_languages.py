@@ -76,7 +76,7 @@ def test_customers_get_the_dealerships_language_and_a_dealerships_own_text_stays
     settings.put(cur, "language", "de")
     users.set_language(cur, seller, now, "en")               # the seller's own choice does not matter
     lead = make_lead(seller, subject="Probefahrt Golf")
-    autoresponder.queue_for_new_lead(cur, lead, now)
+    autoresponder.queue_for_new_leads(cur, [lead], now)
     [(subject, body)] = cur.execute("SELECT subject, body_text FROM outbox WHERE kind = 'autoresponder'").fetchall()
     assert subject == "Vielen Dank für Ihre Anfrage: Probefahrt Golf"
     assert "Mit freundlichen Grüßen" in body

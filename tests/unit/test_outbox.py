@@ -86,7 +86,7 @@ def lead(make_lead, seller) -> int:
 
 def queue_autoresponder(cur, lead_id, now) -> int | None:
     """As intake does it: inside its own transaction."""
-    return db.write(cur, lambda c: autoresponder.queue_for_new_lead(c, lead_id, now))
+    return db.write(cur, lambda c: autoresponder.queue_for_new_leads(c, [lead_id], now).get(lead_id))
 
 
 def row(cur, outbox_id: int) -> dict:
