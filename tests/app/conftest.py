@@ -65,13 +65,6 @@ def _navigation_only():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _cheap_password_hashing():
-    with pytest.MonkeyPatch.context() as mp:
-        factories.cheap_password_hashing(mp)
-        yield
-
-
-@pytest.fixture(scope="session", autouse=True)
 def _quiet_bare_mode_warnings():
     """Seeding calls the cached connection outside a script run: Streamlit warns each time."""
     logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
@@ -82,11 +75,6 @@ def _quiet_bare_mode_warnings():
     logger.addFilter(not_bare_mode)
     yield
     logger.removeFilter(not_bare_mode)
-
-
-@pytest.fixture
-def now() -> datetime:
-    return NOW
 
 
 @pytest.fixture
@@ -108,13 +96,6 @@ def con(db_path):
     yield connection
     root_connection.clear()
     connection.close()
-
-
-@pytest.fixture
-def cur(con):
-    cursor = con.cursor()
-    yield cursor
-    cursor.close()
 
 
 @pytest.fixture
@@ -165,18 +146,6 @@ def make_lead(cur, contact) -> Callable[..., int]:
                                    contact_id=contact_id if contact_id is not None else contact.id, **fields)
 
     return make
-
-
-@pytest.fixture
-def count(cur) -> Callable[..., int]:
-    """Rows in a table, optionally with a condition: count('lead_events', 'lead_id = ?', [1])."""
-    return lambda table, where="TRUE", params=None: factories.count(cur, table, where, params)
-
-
-@pytest.fixture
-def events(cur) -> Callable[[int], list[tuple]]:
-    """(kind, detail, user_id) of a lead's events, oldest first."""
-    return lambda lead_id: factories.events(cur, lead_id)
 
 
 @pytest.fixture

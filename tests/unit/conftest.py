@@ -19,25 +19,13 @@ from leadcore import db
 from leadcore.auth import User
 from leadcore.contacts import service as contacts
 from tests import factories
-from tests.factories import NOW, PASSWORD
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _cheap_password_hashing():
-    with pytest.MonkeyPatch.context() as mp:
-        factories.cheap_password_hashing(mp)
-        yield
+from tests.factories import PASSWORD
 
 
 @pytest.fixture
 def password() -> str:
     """The password every fixture user signs in with."""
     return PASSWORD
-
-
-@pytest.fixture
-def now() -> datetime:
-    return NOW
 
 
 @pytest.fixture(scope="session")
@@ -64,13 +52,6 @@ def con(db_path):
     connection = db.connect(db_path)
     yield connection
     connection.close()
-
-
-@pytest.fixture
-def cur(con):
-    cursor = con.cursor()
-    yield cursor
-    cursor.close()
 
 
 @pytest.fixture
@@ -130,18 +111,6 @@ def make_lead(cur, now, contact) -> Callable[..., int]:
 def berlin() -> Callable[[str], datetime]:
     """A Berlin wall-clock time as a user types it: berlin('2026-11-30 09:00')."""
     return factories.berlin
-
-
-@pytest.fixture
-def count(cur) -> Callable[..., int]:
-    """Rows in a table, optionally with a condition: count('leads'), count('leads', 'status = ?', ['open'])."""
-    return lambda table, where="TRUE", params=None: factories.count(cur, table, where, params)
-
-
-@pytest.fixture
-def events(cur) -> Callable[[int], list[tuple]]:
-    """(kind, detail, user_id) of a lead's events, oldest first."""
-    return lambda lead_id: factories.events(cur, lead_id)
 
 
 @pytest.fixture
