@@ -5,7 +5,6 @@ import logging
 import os
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from typing import TypeVar
 
 import duckdb
 
+from leadcore import process
 from leadcore.errors import Conflict, DatabaseBusy
 
 # The folder holding app.py. Relative paths in the configuration mean "in the project", never
@@ -23,13 +23,11 @@ from leadcore.errors import Conflict, DatabaseBusy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = Path("data") / "leadcore.duckdb"
 T = TypeVar("T")
-# The writer turn of db.write (see there). Long units of work (an intake batch, re-deriving the
-# due times of every open lead) hold it for seconds; a click waits that long rather than fail.
-_writer = threading.RLock()
+# How long a unit of work waits for the writer turn (process.PROCESS.writer, see write()). Long
+# units of work (an intake batch, re-deriving every open lead's due times) hold it for seconds;
+# a click waits that long rather than fail.
 WRITER_WAIT = 60.0
 log = logging.getLogger("leadcore.db")
-_announced: set[Path] = set()
-_announce_lock = threading.Lock()
 
 
 def project_path(configured: str | Path) -> Path:
@@ -68,10 +66,11 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 def _announce(target: Path) -> None:
     # Once per file and process: the server log then says which database the app is serving.
     resolved = target.resolve()
-    with _announce_lock:      # two first sessions of a fresh server may connect at once
-        if resolved in _announced:
+    state = process.PROCESS
+    with state.announce_lock:      # two first sessions of a fresh server may connect at once
+        if resolved in state.announced:
             return
-        _announced.add(resolved)
+        state.announced.add(resolved)
     log.info("Opened the database %s", resolved)
 
 
@@ -169,7 +168,8 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
     cursors go on meanwhile.
     """
     for attempt in range(attempts):
-        if not _writer.acquire(timeout=WRITER_WAIT):
+        writer = process.PROCESS.writer
+        if not writer.acquire(timeout=WRITER_WAIT):
             raise Conflict(_busy())
         try:
             with transaction(cur):
@@ -180,7 +180,7 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
                     "Someone else changed the same data at the same moment; please try again."
                 ) from None
         finally:
-            _writer.release()
+            writer.release()
         time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))   # jitter: no lockstep
     raise AssertionError("unreachable")
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from leadcore import process
 from leadcore import auth, db, roles
 from leadcore.admin import settings
 from leadcore.errors import Conflict, LeadcoreError, PermissionDenied
@@ -44,10 +44,6 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # (2000: ~25% less CPU than 500 at a million leads) and still commit every few seconds.
 BATCH_SIZE = 2_000
 Progress = Callable[[float, str], None]
-# Intake batches of this process take turns. They all move the round-robin pointer, so two at
-# once would conflict on it and retry; in turn, each sees the other's choice. (Another process
-# cannot open the database file meanwhile: DuckDB has one writing process.)
-_turns = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -222,7 +218,9 @@ def _stored(cur: duckdb.DuckDBPyConnection, actor: Actor, now: datetime,
         return [(m.file_key, IntakeResult(m.file_name, m.outcome, m.reason, m.lead_id, m.source_id,
                                           m.unknown_sender, m.part, details=m.details)) for m in batch]
 
-    with _turns:
+    # Intake batches of this process take turns: they all move the round-robin pointer, so two
+    # at once would conflict on it and retry; in turn, each sees the other's choice.
+    with process.PROCESS.intake_turns:
         return db.write(cur, work)
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from leadcore import auth, i18n
-from leadcore import clock, db, jobs
+from leadcore import clock, db, jobs, process
 from leadcore.mail import smtp as mailer
 from leadcore.admin import settings
 from leadcore.admin import users
@@ -24,7 +24,6 @@ from leadcore.scheduler import Scheduler
 from leadcore.auth import User
 
 _local = threading.local()
-_logging_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,7 +42,7 @@ def _configure_logging() -> None:
     CALL) is noise, as the SQL box refuses those anyway."""
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     logger = logging.getLogger("leadcore")
-    with _logging_lock:
+    with process.PROCESS.announce_lock:
         if logger.handlers or logging.getLogger().handlers:
             return
         handler = logging.StreamHandler()

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import sqlglot
 
-from leadcore.analytics.explore import caps, sql_box
+from leadcore import process
+from leadcore.analytics.explore import sql_box
 from leadcore.analytics.explore.catalogue import QueryRefused
 from leadcore.analytics.explore.read_only import QueryFailed
 from leadcore.analytics.explore.sql_tree import check_tree
@@ -190,7 +191,7 @@ def test_other_work_goes_on_while_a_sql_box_query_runs(cur, con, manager):
     worker = threading.Thread(target=box)
     worker.start()
     deadline = time.monotonic() + 5
-    while not caps._ONE_AT_A_TIME.locked() and time.monotonic() < deadline:
+    while not process.PROCESS.sql_box.locked() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert cur.execute("SELECT count(*) FROM users").fetchall()[0][0] >= 1
     with pytest.raises(QueryFailed) as busy:                            # one SQL-box query at a time

@@ -9,25 +9,23 @@ a query of theirs that would need more than the headroom fails and is retried by
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
 
+from leadcore import process
 from leadcore.analytics.explore.read_only import QueryFailed
 from leadcore.i18n import _
 
 __all__ = ["sql_box_limits"]
 
-_ONE_AT_A_TIME = threading.Lock()
-
-
 @contextmanager
 def sql_box_limits(cur: duckdb.DuckDBPyConnection, memory: int, threads: int, wait: float) -> Iterator[None]:
     """Hold the SQL box's lock (QueryFailed after `wait` seconds) and lower the database's
     memory_limit and threads while the block runs; both come back afterwards, also on errors."""
-    if not _ONE_AT_A_TIME.acquire(timeout=wait):
+    one_at_a_time = process.PROCESS.sql_box
+    if not one_at_a_time.acquire(timeout=wait):
         raise QueryFailed(_("Another SQL query is running at the moment. Try again in a few seconds."))
     admin = cur.cursor()
     try:
@@ -46,4 +44,4 @@ def sql_box_limits(cur: duckdb.DuckDBPyConnection, memory: int, threads: int, wa
             admin.execute("RESET memory_limit")
     finally:
         admin.close()
-        _ONE_AT_A_TIME.release()
+        one_at_a_time.release()
