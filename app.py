@@ -1,13 +1,11 @@
 """leadcore's entry point: sign-in, then the pages the signed-in user's role may use."""
 import streamlit as st
 
-from leadcore import sign_in
-from leadcore.leads import notifications
-from leadcore import roles
+from leadcore import roles, sign_in
 from leadcore.i18n import _
-from leadcore.ui import actions
+from leadcore.leads import notifications
+from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
-from leadcore.ui import session
 
 PRODUCT = "leadcore"   # a name, not a text to translate
 st.set_page_config(page_title=PRODUCT, page_icon=":material/directions_car:", layout="wide")

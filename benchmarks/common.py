@@ -19,7 +19,6 @@ import numpy as np
 
 from leadcore import db, demo
 
-
 BENCH_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDER = ROOT / "data" / "bench"
@@ -114,7 +113,7 @@ def apptest_leads_page_ms(db_path: str | Path, manager_id: int | None = None) ->
     session_state["user_id"] set, then times `switch_page("pages/leads.py").run()`.
     Raises RuntimeError with the app's exception when the script fails.
     """
-    from streamlit.testing.v1 import AppTest     # imported here: leadcore does not need streamlit
+    from streamlit.testing.v1 import AppTest  # imported here: leadcore does not need streamlit
 
     user_id = manager_id if manager_id is not None else manager_id_of(db_path)
     # AppTest touches session state from the main thread; Streamlit warns about that each time.

@@ -26,11 +26,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from leadcore import db
-from leadcore.mail import autoresponder
 from leadcore.admin import settings
-from leadcore.intake import intake_many
 from leadcore.auth import SYSTEM
+from leadcore.intake import intake_many
 from leadcore.intake.service import parse
+from leadcore.mail import autoresponder
 
 __all__ = ["GOAL_PER_SECOND", "MESSAGES", "intake_rows", "generated_messages"]
 
@@ -124,7 +124,7 @@ def _timed(module, name: str, spent: list[float]) -> Callable:
 def intake_rows(db_path: str | Path, n: int = MESSAGES, out: Callable[[str], None] = print,
                 now=None) -> list[Row]:
     """Rows (operation, value, unit, goal, goal met) for the bench table; see the module doc."""
-    from benchmarks.common import BENCH_NOW      # the clock the benchmark databases were built for
+    from benchmarks.common import BENCH_NOW  # the clock the benchmark databases were built for
 
     now = now or BENCH_NOW
     with tempfile.TemporaryDirectory(prefix="leadcore-bench-intake-") as scratch:

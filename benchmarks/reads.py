@@ -9,15 +9,14 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.common import APPTEST_RUNS, BENCH_NOW, apptest_leads_page_ms, quantiles, time_ms
 from leadcore import db, demo
+from leadcore.admin import users
 from leadcore.contacts import service as contacts
 from leadcore.leads import escalation
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
-from leadcore.admin import users
 from leadcore.leads.listing import LeadFilter
-
-from benchmarks.common import APPTEST_RUNS, BENCH_NOW, apptest_leads_page_ms, quantiles, time_ms
 
 QUERY_GOAL_MS = 100.0
 CREATE_GOAL_MS = 20.0

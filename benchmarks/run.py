@@ -16,8 +16,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-
-
 from benchmarks import dashboard, intake, reads
 from benchmarks.common import APPTEST_RUNS, BENCH_NOW, database_for
 

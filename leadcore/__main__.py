@@ -8,10 +8,8 @@ import sys
 
 from babel.numbers import format_decimal
 
-from leadcore import roles
-from leadcore import auth, clock, db
+from leadcore import auth, clock, db, i18n, roles
 from leadcore.errors import DatabaseBusy, LeadcoreError, ValidationErrors
-from leadcore import i18n
 from leadcore.i18n import _
 
 
@@ -91,8 +89,8 @@ def cmd_escalate(args: argparse.Namespace) -> None:
 
 
 def cmd_send_mail(args: argparse.Namespace) -> None:
-    from leadcore.mail import smtp as mailer
     from leadcore.mail import outbox
+    from leadcore.mail import smtp as mailer
 
     config = mailer.smtp_config(os.environ, mailer.read_secrets_file())
     if config is None:
@@ -110,8 +108,8 @@ def cmd_send_mail(args: argparse.Namespace) -> None:
 def cmd_intake(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from leadcore.intake import folder
     from leadcore.auth import SYSTEM
+    from leadcore.intake import folder
 
     if not Path(args.path).exists():
         raise LeadcoreError(_("{path} does not exist.").format(path=args.path))

@@ -34,8 +34,6 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "analyst": frozenset({SEE_ALL_LEADS, DASHBOARD, EXPLORE}),
     "admin": frozenset({WORK_LEADS, SEE_ALL_LEADS, NOTIFICATIONS, DASHBOARD, EXPLORE, INTAKE,
                         EDIT_SETTINGS, MANAGE_ADMINS, BACKUP}),
-    # leadcore itself (auth.SYSTEM): the command line, the scheduler, intake from the folder.
-    "system": frozenset({WORK_LEADS, SEE_ALL_LEADS, INTAKE, BACKUP}),
 }
 # leadcore itself (auth.SYSTEM: the command line, the scheduler, intake from the folder): whoever
 # runs it owns the database file, so it may do everything. Not a role a person can be given.

@@ -3,9 +3,9 @@ import streamlit as st
 
 from leadcore.contacts import kept
 from leadcore.contacts import service as contacts
-from leadcore.leads import listing as lead_list
 from leadcore.contacts.service import format_phone
 from leadcore.i18n import _, ngettext, pgettext
+from leadcore.leads import listing as lead_list
 from leadcore.leads.listing import LeadFilter
 from leadcore.ui import format as fmt
 from leadcore.ui import session

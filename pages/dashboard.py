@@ -7,15 +7,13 @@ from datetime import date, datetime, time
 
 import streamlit as st
 
-from leadcore import roles
-from leadcore.analytics import dashboard as analytics
-from leadcore.analytics import charts
-from leadcore.analytics import exports
-from leadcore.leads import service as leads
+from leadcore import i18n, roles
 from leadcore.admin import sources
+from leadcore.analytics import charts, exports
+from leadcore.analytics import dashboard as analytics
 from leadcore.analytics.dashboard import DashboardFilter
-from leadcore import i18n
 from leadcore.i18n import N_, _
+from leadcore.leads import service as leads
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 

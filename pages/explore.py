@@ -3,14 +3,13 @@ from datetime import timedelta
 
 import streamlit as st
 
-from leadcore.analytics import charts
+from leadcore import i18n
+from leadcore.analytics import charts, exports
 from leadcore.analytics.explore import catalogue as explore
 from leadcore.analytics.explore import sql_box as explore_sql
-from leadcore.analytics import exports
-from leadcore.errors import LeadcoreError
 from leadcore.analytics.explore.catalogue import Condition, ExploreQuery
 from leadcore.analytics.explore.headers import FUNCTIONS, header, headers
-from leadcore import i18n
+from leadcore.errors import LeadcoreError
 from leadcore.i18n import _, ngettext
 from leadcore.ui import format as fmt
 from leadcore.ui import session

@@ -1,12 +1,12 @@
 """Leads: the seller's work list (search, filters, paging), the lead detail, and "New lead"."""
 import streamlit as st
 
-from leadcore.rules import duetime
-from leadcore.leads import listing as lead_list
-from leadcore.leads import service as leads
 from leadcore.admin import sources
 from leadcore.i18n import _
+from leadcore.leads import listing as lead_list
+from leadcore.leads import service as leads
 from leadcore.leads.listing import LeadFilter
+from leadcore.rules import duetime
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 from leadcore.ui.bulk_actions import bulk_actions

@@ -1,11 +1,10 @@
 """Notifications: the reminders and escalations addressed to the signed-in user."""
 import streamlit as st
 
-from leadcore.leads import notifications
 from leadcore.i18n import _, ngettext, pgettext
-from leadcore.ui import actions
+from leadcore.leads import notifications
+from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
-from leadcore.ui import session
 
 cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
 SCOPE = "notifications"

@@ -7,8 +7,8 @@ from leadcore.ui import session
 from leadcore.ui.audit_log import audit_tab
 from leadcore.ui.outbox_view import outbox_tab
 from leadcore.ui.settings.backup import backup_tab
-from leadcore.ui.settings.lists import reasons_tab, sources_tab
 from leadcore.ui.settings.intake import intake_tab
+from leadcore.ui.settings.lists import reasons_tab, sources_tab
 from leadcore.ui.settings.rules import basic_settings_tab, escalation_tab, holidays_tab, working_hours_tab
 from leadcore.ui.settings.templates import templates_tab
 from leadcore.ui.settings.users import users_tab

@@ -14,10 +14,10 @@ import pandas as pd
 
 from leadcore import audit, auth, db, hygiene
 from leadcore.admin import settings
+from leadcore.auth import Actor, get_user
 from leadcore.errors import NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.roles import may_edit_settings
-from leadcore.auth import Actor, get_user
 
 NOTE_LIMIT = 200
 MAX_DAYS = 366

@@ -9,9 +9,18 @@ import duckdb
 from email_validator import EmailNotValidError, validate_email
 
 from leadcore import audit, auth, db, hygiene, i18n, roles
-from leadcore.admin.settings import (BASIC_LABELS, DEALERSHIP_KEYS, DEALERSHIP_LABELS, FROM_NAME_LIMIT,
-                                     NAME_DISPLAYS, BasicSettings, Dealership, basic_settings, dealership,
-                                     put)
+from leadcore.admin.settings import (
+    BASIC_LABELS,
+    DEALERSHIP_KEYS,
+    DEALERSHIP_LABELS,
+    FROM_NAME_LIMIT,
+    NAME_DISPLAYS,
+    BasicSettings,
+    Dealership,
+    basic_settings,
+    dealership,
+    put,
+)
 from leadcore.auth import User
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _

@@ -14,10 +14,10 @@ import holidays as public_holidays
 
 from leadcore import audit, auth, db, hygiene, i18n, roles
 from leadcore.admin.working_time import require_room
+from leadcore.auth import User
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.roles import require_settings_editor
-from leadcore.auth import User
 
 GERMAN_STATES = {
     "BW": "Baden-Württemberg", "BY": "Bayern", "BE": "Berlin", "BB": "Brandenburg", "HB": "Bremen",

@@ -13,9 +13,9 @@ import duckdb
 
 from leadcore import audit, auth, db, hygiene, roles
 from leadcore.admin import ordering
+from leadcore.auth import Actor
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.auth import Actor
 
 OUTCOMES = {"won": N_("won"), "lost": N_("lost"), "neutral": N_("neutral")}
 # The system reasons' labels as migration 0002 ships them. Shown translated while a dealership

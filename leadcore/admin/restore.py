@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 
 from leadcore import audit, db
-from leadcore.auth import SYSTEM, Actor, SystemActor
 from leadcore.admin.backup import BackupInfo, Progress, read_backup, row_counts, sql_literal
+from leadcore.auth import SYSTEM, Actor, SystemActor
 from leadcore.errors import DatabaseBusy, LeadcoreError, PermissionDenied
 from leadcore.i18n import _
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from leadcore.rules.duetime import DueSettings
 from leadcore import i18n
 from leadcore.i18n import N_
+from leadcore.rules.duetime import DueSettings
 
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
             N_("Saturday"), N_("Sunday"))

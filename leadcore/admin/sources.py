@@ -9,9 +9,9 @@ import duckdb
 
 from leadcore import audit, auth, db, hygiene, roles
 from leadcore.admin import ordering
+from leadcore.auth import Actor
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.auth import Actor
 
 CHANNELS = {
     "marketplace": N_("Marketplace"),

@@ -11,14 +11,14 @@ import duckdb
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 
-from leadcore import roles
-from leadcore import audit, auth, db, hygiene
-from leadcore.auth import COLUMNS as _COLUMNS, SYSTEM, Actor, User, get_user, hash_password, row_to_user as _user
-from leadcore.roles import ROLES
+from leadcore import audit, auth, db, hygiene, roles
+from leadcore.auth import COLUMNS as _COLUMNS
+from leadcore.auth import SYSTEM, Actor, User, get_user, hash_password
+from leadcore.auth import row_to_user as _user
 from leadcore.contacts.service import normalise_phone
 from leadcore.errors import PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import LANGUAGES, _
-
+from leadcore.roles import ROLES
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,24 @@ import duckdb
 
 from leadcore import audit, auth, db, roles
 from leadcore.admin import settings
-from leadcore.rules import duetime
-from leadcore.admin.settings import (ESCALATION_KEYS, ESCALATION_LABELS, ESCALATION_LIMITS, WEEKDAYS,
-                                     EscalationTimes, Hours, HHMM, escalation_times, put,
-                                     source_escalation, working_hours)
+from leadcore.admin.settings import (
+    ESCALATION_KEYS,
+    ESCALATION_LABELS,
+    ESCALATION_LIMITS,
+    HHMM,
+    WEEKDAYS,
+    EscalationTimes,
+    Hours,
+    escalation_times,
+    put,
+    source_escalation,
+    working_hours,
+)
 from leadcore.auth import User
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
 from leadcore.leads import recompute
+from leadcore.rules import duetime
 
 
 def require_room(c: duckdb.DuckDBPyConnection, now: datetime, field: str, problem: str,

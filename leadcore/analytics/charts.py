@@ -8,15 +8,15 @@ parameter `source_pick` (a click returns the source to Streamlit) and dim every 
 """
 from __future__ import annotations
 
+from functools import wraps
+
 import altair as alt
 import pandas as pd
 
-from functools import wraps
-
 from leadcore import i18n
 from leadcore.analytics.explore.headers import header
-from leadcore.rules import duetime
 from leadcore.i18n import _
+from leadcore.rules import duetime
 
 __all__ = [
     "LIGHT_COLOURS", "LEVEL_COLOURS", "OUTCOME_PALETTES", "SELECTION", "open_by_light",

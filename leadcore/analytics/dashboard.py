@@ -14,15 +14,12 @@ from datetime import date, datetime, time, timedelta, timezone
 import duckdb
 import pandas as pd
 
-from leadcore import db
-from leadcore import auth, roles
-from leadcore.rules import duetime
-from leadcore.admin import settings
-from leadcore.admin import reasons
-from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
+from leadcore import auth, db, roles
+from leadcore.admin import reasons, settings
 from leadcore.auth import User
 from leadcore.leads.visibility import lead_predicate
-from leadcore.rules.sql import DAY_US, calendar_cte, local_date, worked_until
+from leadcore.rules import duetime
+from leadcore.rules.sql import DAY_US, calendar_cte, escalation_level_sql, local_date, traffic_light_sql, worked_until
 
 __all__ = [
     "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",

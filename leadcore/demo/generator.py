@@ -11,9 +11,9 @@ import duckdb
 import numpy as np
 
 from leadcore import db
-from leadcore.contacts import service as contacts
-from leadcore.rules import duetime
 from leadcore.admin import settings
+from leadcore.admin.users import hash_password
+from leadcore.contacts import service as contacts
 from leadcore.demo.columns import us
 from leadcore.demo.customers import contacts_table
 from leadcore.demo.history import events_table, settle_past_notifications
@@ -24,7 +24,7 @@ from leadcore.demo.store import bulk_insert, next_id
 from leadcore.demo.world import NamePools
 from leadcore.errors import Conflict
 from leadcore.i18n import _
-from leadcore.admin.users import hash_password
+from leadcore.rules import duetime
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ import numpy as np
 import pyarrow as pa
 
 from leadcore import db
-from leadcore.leads import escalation
 from leadcore.demo.columns import take, ts
 from leadcore.demo.plan import LeadPlan
 from leadcore.demo.subjects import WORK_NOTES
+from leadcore.leads import escalation
 
 
 def events_table(plan: LeadPlan, leads: pa.Table, reasons, first_id: int,

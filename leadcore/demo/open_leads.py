@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from leadcore.rules import duetime
 from leadcore.demo.columns import DAY, HOUR, MINUTE, SECOND, ceil_to, dt, weights
+from leadcore.rules import duetime
 from leadcore.rules.vectorised import windows_between
 
 OPEN_SHARE = 0.30           # share of leads still open

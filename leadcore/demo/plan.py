@@ -7,12 +7,12 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 
-from leadcore.rules import duetime
 from leadcore.demo.columns import DAY, HOUR, MINUTE, SECOND, UTC, ceil_to, dt, td_us, us, weights
 from leadcore.demo.open_leads import Moments, open_leads
 from leadcore.demo.worktime import into_working_hours
-from leadcore.rules.vectorised import add_working_time_us, windows_between
 from leadcore.leads.service import LEAD_TYPES
+from leadcore.rules import duetime
+from leadcore.rules.vectorised import add_working_time_us, windows_between
 
 HISTORY_DAYS = 182          # leads arrive over the last ~6 months
 CONTACTS_PER_LEAD = 0.6     # the rest are repeat customers

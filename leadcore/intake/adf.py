@@ -11,9 +11,9 @@ timeframe, provider and vendor. A file with several prospects becomes one lead, 
 """
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import replace
-import codecs
 from datetime import datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element, ParseError
@@ -26,9 +26,15 @@ from leadcore.contacts.service import ContactInput
 from leadcore.i18n import _
 from leadcore.intake import phones
 from leadcore.intake.incoming import IncomingLead, Origin, PhoneIn, Rejected
-from leadcore.leads.vehicles import (OWN_VEHICLE, Vehicle, interest_code, interest_label, parse_price, parse_year,
-                                     status_code)
-
+from leadcore.leads.vehicles import (
+    OWN_VEHICLE,
+    Vehicle,
+    interest_code,
+    interest_label,
+    parse_price,
+    parse_year,
+    status_code,
+)
 
 
 def looks_like_xml(data: bytes) -> bool:

@@ -20,11 +20,10 @@ from pathlib import Path
 import duckdb
 
 from leadcore.admin import settings
+from leadcore.auth import SYSTEM, Actor
 from leadcore.i18n import _
-from leadcore.auth import Actor
 from leadcore.intake.routing import database_file, folder_problem, intake_root
 from leadcore.intake.service import BATCH_SIZE, IntakeResult, Progress, intake_many
-from leadcore.auth import SYSTEM
 
 log = logging.getLogger("leadcore.intake")
 DONE, REJECTED = "done", "rejected"

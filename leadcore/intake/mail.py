@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 
 from leadcore.contacts.service import ContactInput
 from leadcore.i18n import _
-from leadcore.intake import adf
-from leadcore.intake import senders
+from leadcore.intake import adf, senders
 from leadcore.intake.incoming import IncomingLead, PhoneIn, Rejected, no_way_to_reach
 from leadcore.intake.labels import read_labels
 from leadcore.intake.senders import Dealership

@@ -19,11 +19,11 @@ import duckdb
 
 from leadcore import audit, auth, db, hygiene, roles
 from leadcore.admin import settings
+from leadcore.auth import User
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
 from leadcore.intake.incoming import IncomingLead
 from leadcore.roles import require_settings_editor
-from leadcore.auth import User
 
 SOURCE_NAME_LIMIT = 100
 _DOMAIN = re.compile(r"@?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")

@@ -27,16 +27,15 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from leadcore import process
-from leadcore import auth, db, roles
+from leadcore import auth, db, process, roles
 from leadcore.admin import settings
+from leadcore.auth import Actor
 from leadcore.errors import Conflict, LeadcoreError, PermissionDenied
 from leadcore.i18n import _
 from leadcore.intake import adf, mail, senders
 from leadcore.intake.incoming import IncomingLead, Rejected, reachable_customer
 from leadcore.intake.senders import Dealership
 from leadcore.intake.store import Message, store_batch
-from leadcore.auth import Actor
 
 log = logging.getLogger("leadcore.intake")
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024

@@ -23,22 +23,20 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore.intake import records, senders
-from leadcore.mail import autoresponder
-from leadcore.contacts import service as contacts
-from leadcore.leads import distribution
-from leadcore.rules import duetime
-from leadcore.leads import service as leads
 from leadcore.admin import settings
-from leadcore.leads import vehicles
+from leadcore.contacts import service as contacts
 from leadcore.contacts.service import ContactInput
-from leadcore.leads.distribution import Distributor
 from leadcore.errors import ValidationError
 from leadcore.i18n import _
+from leadcore.intake import records, senders
 from leadcore.intake.incoming import IncomingLead
 from leadcore.intake.matching import ContactIndex
 from leadcore.intake.routing import Router
-
+from leadcore.leads import distribution, vehicles
+from leadcore.leads import service as leads
+from leadcore.leads.distribution import Distributor
+from leadcore.mail import autoresponder
+from leadcore.rules import duetime
 
 
 @dataclass

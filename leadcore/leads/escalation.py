@@ -13,11 +13,11 @@ from datetime import datetime
 
 import duckdb
 
-from leadcore.contacts.service import customer_name_sql
 from leadcore import db, i18n
+from leadcore.admin import settings
+from leadcore.contacts.service import customer_name_sql
 from leadcore.i18n import N_, _
 from leadcore.rules import duetime
-from leadcore.admin import settings
 
 # Which leads pass which stage now, and to whom it goes. The reminder is only worth sending
 # while the lead is still "due soon": once overdue, stage 1 says more.

@@ -5,20 +5,19 @@ The traffic light and escalation level are computed in SQL from the stored due t
 """
 from __future__ import annotations
 
-
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 
-from leadcore.contacts.service import customer_name_sql
 from leadcore import db
-from leadcore.contacts import service as contacts
 from leadcore.admin import settings
-from leadcore.paging import Page, fetch_page
 from leadcore.auth import User
+from leadcore.contacts import service as contacts
+from leadcore.contacts.service import customer_name_sql
 from leadcore.leads.visibility import lead_predicate
+from leadcore.paging import Page, fetch_page
 from leadcore.rules.sql import escalation_level_sql, traffic_light_filter_sql, traffic_light_sql
 
 

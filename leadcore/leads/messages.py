@@ -14,17 +14,17 @@ from datetime import datetime
 import duckdb
 
 from leadcore import db, hygiene
-from leadcore.rules import duetime
-from leadcore.leads import service as leads
-from leadcore.mail import render as mail_render
-from leadcore.mail import templates as mail_templates
-from leadcore.mail import outbox
 from leadcore.admin import settings
+from leadcore.auth import Actor
 from leadcore.errors import ValidationError, ValidationErrors
 from leadcore.i18n import _
-from leadcore.mail.html import MailTemplateError, html_to_text
-from leadcore.auth import Actor
+from leadcore.leads import service as leads
+from leadcore.mail import outbox
+from leadcore.mail import render as mail_render
 from leadcore.mail import smtp as mailer
+from leadcore.mail import templates as mail_templates
+from leadcore.mail.html import MailTemplateError, html_to_text
+from leadcore.rules import duetime
 
 BODY_LIMIT = leads.NOTE_LIMIT
 # A header that cannot be written makes the mail fail for good at sending time; checking it

@@ -6,12 +6,12 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from leadcore.contacts.service import customer_name_sql
 from leadcore import auth, db, hygiene, roles
+from leadcore.auth import User
+from leadcore.contacts.service import customer_name_sql
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import N_, _
 from leadcore.leads import visibility
-from leadcore.auth import User
 
 STAGE_LABELS = {
     "reminder": N_("Reminder: due soon"),

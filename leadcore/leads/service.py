@@ -17,13 +17,13 @@ from decimal import Decimal
 import duckdb
 
 from leadcore import auth, db, hygiene, roles
-from leadcore.rules import duetime
 from leadcore.admin import settings
-from leadcore.leads import vehicles
+from leadcore.auth import Actor
 from leadcore.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.auth import Actor
+from leadcore.leads import vehicles
 from leadcore.leads.visibility import check_lead
+from leadcore.rules import duetime
 
 LEAD_TYPES = {
     "new_car": N_("New car"),

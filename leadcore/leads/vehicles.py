@@ -10,10 +10,10 @@ from decimal import Decimal, InvalidOperation
 
 import duckdb
 
-from leadcore.leads import vin as vins
-from leadcore.i18n import N_, _
-from leadcore.leads.visibility import require_visible
 from leadcore.auth import User
+from leadcore.i18n import N_, _
+from leadcore.leads import vin as vins
+from leadcore.leads.visibility import require_visible
 
 INTERESTS = {"buy": N_("Buy"), "lease": N_("Lease"), "trade_in": N_("Trade-in"),
              "sell": N_("Sell"), "test_drive": N_("Test drive")}

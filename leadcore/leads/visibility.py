@@ -13,9 +13,9 @@ import duckdb
 
 from leadcore import auth, roles
 from leadcore.admin import settings
+from leadcore.auth import User
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
-from leadcore.auth import User
 
 
 def team_ids(cur: duckdb.DuckDBPyConnection, user: User) -> list[int]:

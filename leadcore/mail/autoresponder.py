@@ -17,11 +17,11 @@ from pathlib import PurePath
 import duckdb
 
 from leadcore import i18n
+from leadcore.admin import settings
 from leadcore.i18n import _
+from leadcore.mail import outbox
 from leadcore.mail import render as mail_render
 from leadcore.mail import templates as mail_templates
-from leadcore.mail import outbox
-from leadcore.admin import settings
 from leadcore.mail.html import MailTemplateError
 from leadcore.mail.smtp import Part
 

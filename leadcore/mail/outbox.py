@@ -25,13 +25,13 @@ import pandas as pd
 import pyarrow as pa
 
 from leadcore import auth, db, hygiene, process, roles
-from leadcore.mail import smtp as mailer
 from leadcore.admin import settings
+from leadcore.auth import Actor
 from leadcore.errors import Conflict, NotFound, ValidationError
 from leadcore.i18n import N_, _
+from leadcore.mail import smtp as mailer
 from leadcore.mail.html import HEADER_IMAGE_CID, HeaderImage
 from leadcore.mail.smtp import Part, SmtpConfig
-from leadcore.auth import Actor
 
 MAX_ATTEMPTS = 8                       # about two hours of retrying, then 'failed'
 STALE_AFTER = timedelta(minutes=15)    # a claim older than this was interrupted (crash)

@@ -8,17 +8,24 @@ from datetime import datetime
 import duckdb
 
 from leadcore import auth, db, roles
-from leadcore.mail import outbox
+from leadcore.admin.settings import Dealership, dealership
+from leadcore.auth import Actor, User
 from leadcore.contacts.service import format_phone
 from leadcore.errors import NotFound
-from leadcore.leads.visibility import require_visible
 from leadcore.i18n import _
-from leadcore.mail.html import (HEADER_IMAGE_CID, HeaderImage, MailBlocks, document, layout, plain_text,
-                                render_block, render_subject)
-from leadcore.admin.settings import Dealership, dealership
-from leadcore.mail.templates import (COLOUR, FIELDS, MailTemplate, TemplateDraft, check_draft,
-                                     header_image)
-from leadcore.auth import Actor, User
+from leadcore.leads.visibility import require_visible
+from leadcore.mail import outbox
+from leadcore.mail.html import (
+    HEADER_IMAGE_CID,
+    HeaderImage,
+    MailBlocks,
+    document,
+    layout,
+    plain_text,
+    render_block,
+    render_subject,
+)
+from leadcore.mail.templates import COLOUR, FIELDS, MailTemplate, TemplateDraft, check_draft, header_image
 
 Context = dict[str, dict[str, str]]
 

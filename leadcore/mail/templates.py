@@ -16,11 +16,11 @@ import duckdb
 
 from leadcore import audit, auth, db, hygiene, i18n, roles
 from leadcore.admin import settings
-from leadcore.mail import outbox
+from leadcore.auth import Actor
 from leadcore.errors import NotFound, ValidationError, ValidationErrors
 from leadcore.i18n import N_, _
+from leadcore.mail import outbox
 from leadcore.mail.html import HeaderImage, MailTemplateError, compile_checked
-from leadcore.auth import Actor
 
 
 @dataclass(frozen=True)

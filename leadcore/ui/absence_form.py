@@ -5,9 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from leadcore import auth
-from leadcore.admin import absences
-from leadcore.admin import settings
-from leadcore.admin import users
+from leadcore.admin import absences, settings, users
 from leadcore.i18n import _
 from leadcore.ui import actions, session
 from leadcore.ui.fields import field_error

@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from leadcore.leads import service as leads
 from leadcore.admin import reasons
 from leadcore.i18n import _
+from leadcore.leads import service as leads
 from leadcore.ui import actions, session
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 

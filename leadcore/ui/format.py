@@ -9,10 +9,10 @@ import pandas as pd
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from leadcore.rules import duetime
 from leadcore import i18n
 from leadcore.i18n import N_, _
 from leadcore.leads.service import LEAD_TYPES
+from leadcore.rules import duetime
 
 DATETIME_PATTERN = "dd.MM.yyyy HH:mm"
 _LIGHT_ICONS = {duetime.ON_TIME: "🟢", duetime.DUE_SOON: "🟡", duetime.OVERDUE: "🔴"}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from leadcore import i18n
-from leadcore.admin import settings
-from leadcore.admin import users
+from leadcore.admin import settings, users
 from leadcore.auth import User
 from leadcore.i18n import LANGUAGES, _
 from leadcore.ui import actions, session

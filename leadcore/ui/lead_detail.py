@@ -6,22 +6,21 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from leadcore.leads import detail as lead_model
-from leadcore.leads import timeline as lead_timeline
-from leadcore.leads import service as leads
 from leadcore.admin import reasons
-from leadcore.leads import visibility
 from leadcore.errors import LeadcoreError
 from leadcore.i18n import _
+from leadcore.leads import detail as lead_model
+from leadcore.leads import service as leads
+from leadcore.leads import timeline as lead_timeline
+from leadcore.leads import visibility
 from leadcore.leads.detail import LeadDetail
-from leadcore.ui import actions
+from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
-from leadcore.ui import session
 from leadcore.ui.customer_block import customer_block
-from leadcore.ui.origin_block import origin_block
-from leadcore.ui.vehicle_block import vehicle_block
 from leadcore.ui.fields import date_time_inputs, field_error, local_moment
 from leadcore.ui.message_form import message_tab
+from leadcore.ui.origin_block import origin_block
+from leadcore.ui.vehicle_block import vehicle_block
 
 
 def _scope(lead_id: int, action: str = "") -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore.contacts import service as contacts
-from leadcore.leads import service as leads
-from leadcore.admin import settings
-from leadcore.admin import sources
-from leadcore.leads import vehicles
+from leadcore.admin import settings, sources
 from leadcore.auth import User
+from leadcore.contacts import service as contacts
 from leadcore.errors import NotFound, ValidationError
 from leadcore.i18n import _
+from leadcore.leads import service as leads
+from leadcore.leads import vehicles
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
 from leadcore.ui.customer_block import customer_block

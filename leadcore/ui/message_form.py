@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from leadcore.leads import messages as lead_messages
 from leadcore.errors import LeadcoreError
 from leadcore.i18n import _
+from leadcore.leads import messages as lead_messages
 from leadcore.leads.detail import LeadDetail
 from leadcore.mail.html import text_to_html
 from leadcore.ui import actions, session

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore.mail import smtp as mailer
-from leadcore.mail import outbox
 from leadcore import roles
 from leadcore.i18n import _
+from leadcore.mail import outbox
+from leadcore.mail import smtp as mailer
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
 

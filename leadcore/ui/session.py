@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,15 +13,13 @@ import duckdb
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from leadcore import auth, i18n
-from leadcore import clock, db, jobs, process
-from leadcore.mail import smtp as mailer
-from leadcore.admin import settings
-from leadcore.admin import users
+from leadcore import auth, clock, db, i18n, jobs, process
+from leadcore.admin import settings, users
+from leadcore.auth import User
 from leadcore.errors import NotFound, PermissionDenied
 from leadcore.i18n import _
+from leadcore.mail import smtp as mailer
 from leadcore.scheduler import Scheduler
-from leadcore.auth import User
 
 _local = threading.local()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from babel.numbers import format_currency, format_decimal
 
-from leadcore.leads import vehicles
 from leadcore.i18n import _
+from leadcore.leads import vehicles
 from leadcore.ui import format as fmt
 from leadcore.ui import session
 

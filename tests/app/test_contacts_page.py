@@ -10,7 +10,6 @@ from leadcore.leads import service as leads
 from leadcore.ui import format as fmt
 from tests.factories import BERLIN
 
-
 CONTACTS = "pages/contacts.py"
 LEAD_FORM_FIELDS = ["Source", "Lead type", "Subject", "Note", "Resubmission date", "Resubmission time",
                     "Editor"]

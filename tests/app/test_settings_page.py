@@ -14,9 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from leadcore import auth
 from leadcore.admin import holidays as closures
-from leadcore.admin import settings
-from leadcore.admin import sources
-from leadcore.admin import users
+from leadcore.admin import settings, sources, users
 from tests.factories import absences_of
 
 ROOT = Path(__file__).resolve().parents[2]

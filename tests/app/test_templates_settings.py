@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from leadcore.admin import settings
-from leadcore.mail import templates as mail_templates
 from leadcore.mail import outbox
+from leadcore.mail import templates as mail_templates
 
 TEMPLATE = "tpl0"        # widget key prefix of the default template
 

@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+from leadcore.admin import settings, users
 from leadcore.analytics import dashboard as analytics
-from leadcore.rules import duetime
-from leadcore.leads import listing as lead_list
-from leadcore.admin import settings
-from leadcore.admin import users
-from leadcore.rules import sql as working_calendar
 from leadcore.analytics.dashboard import DashboardFilter
 from leadcore.errors import PermissionDenied
+from leadcore.leads import listing as lead_list
 from leadcore.leads.listing import LeadFilter
+from leadcore.rules import duetime
+from leadcore.rules import sql as working_calendar
 from tests.factories import NOW
 
 UTC = timezone.utc

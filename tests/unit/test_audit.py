@@ -7,9 +7,7 @@ import json
 import pytest
 
 from leadcore import audit
-from leadcore.admin import settings
-from leadcore.admin import basic
-from leadcore.admin import sources
+from leadcore.admin import basic, settings, sources
 from leadcore.errors import ValidationErrors
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leadcore.admin import backup
-from leadcore.admin import users
+from leadcore.admin import backup, users
 from leadcore.errors import LeadcoreError, PermissionDenied, ValidationError, ValidationErrors
 
 

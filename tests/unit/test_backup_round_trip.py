@@ -8,8 +8,7 @@ import time
 import pytest
 
 from leadcore import db, demo
-from leadcore.admin import backup, restore
-from leadcore.admin import users
+from leadcore.admin import backup, restore, users
 from leadcore.leads import service as leads
 
 LEADS = 100_000

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore.leads import service as leads
 from leadcore.admin import reasons
 from leadcore.errors import PermissionDenied, ValidationErrors
+from leadcore.leads import service as leads
 
 
 def _events(cur, kind: str) -> list[int]:

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from leadcore import auth
 from leadcore import __main__ as cli
-from leadcore import db
+from leadcore import auth, db
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,9 @@ import pytest
 
 from leadcore import auth
 from leadcore.contacts import service as contacts
+from leadcore.errors import PermissionDenied, ValidationErrors
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
-from leadcore.errors import PermissionDenied, ValidationErrors
 from leadcore.leads.listing import LeadFilter
 from leadcore.leads.service import LeadInput
 

@@ -5,17 +5,15 @@ from datetime import datetime, timedelta
 import pytest
 from email_validator import validate_email
 
-from leadcore import auth
-from leadcore import db, demo
+from leadcore import auth, db, demo
+from leadcore.admin import settings, users
 from leadcore.contacts import service as contacts
-from leadcore.rules import duetime
-from leadcore.rules import sql as rules_sql
+from leadcore.errors import Conflict
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
-from leadcore.admin import settings
-from leadcore.admin import users
-from leadcore.errors import Conflict
 from leadcore.leads.listing import LeadFilter
+from leadcore.rules import duetime
+from leadcore.rules import sql as rules_sql
 from tests.factories import NOW
 
 N = 2_000

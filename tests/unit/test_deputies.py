@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
+from leadcore.errors import PermissionDenied
 from leadcore.leads import detail as lead_detail
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
-from leadcore.errors import PermissionDenied
 from leadcore.leads.listing import LeadFilter
 
 

@@ -8,12 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore.auth import SYSTEM
 from leadcore import db
-from leadcore.admin import absences
-from leadcore.admin import settings
-from leadcore.admin import basic
-from leadcore.admin import users
+from leadcore.admin import absences, basic, settings, users
+from leadcore.auth import SYSTEM
 from leadcore.intake import intake_many
 from tests.factories import choose_editor
 

@@ -10,18 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadcore.leads import detail as lead_detail
 from leadcore import db
 from leadcore.admin import holidays as closures
-from leadcore.rules import duetime
-from leadcore.leads import listing as lead_list
-from leadcore.leads import service as leads
-from leadcore.admin import settings
-from leadcore.admin import working_time
-from leadcore.leads import recompute
-from leadcore.leads.recompute import recompute_open_leads
-from leadcore.leads.listing import LeadFilter
+from leadcore.admin import settings, working_time
 from leadcore.admin.settings import EscalationTimes
+from leadcore.leads import detail as lead_detail
+from leadcore.leads import listing as lead_list
+from leadcore.leads import recompute
+from leadcore.leads import service as leads
+from leadcore.leads.listing import LeadFilter
+from leadcore.leads.recompute import recompute_open_leads
+from leadcore.rules import duetime
 
 SPEC_HOURS = [("08:00", "18:00")] * 5 + [("09:00", "13:00"), None]
 UTC = timezone.utc

@@ -4,12 +4,23 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from leadcore.rules import duetime
 from leadcore.rules.duetime import (
-    DEFAULT_SETTINGS, DUE_SOON, ON_TIME, OVERDUE, add_working_time, due_times,
-    escalation_level, is_working_time, next_working_start, traffic_light, working_time_between,
+    DEFAULT_SETTINGS,
+    DUE_SOON,
+    ON_TIME,
+    OVERDUE,
+    add_working_time,
+    due_times,
+    escalation_level,
+    is_working_time,
+    next_working_start,
+    traffic_light,
+    working_time_between,
 )
 from tests.factories import BERLIN
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from leadcore import jobs, process
-from leadcore.leads import escalation
-from leadcore.leads import service as leads
-from leadcore.leads import notifications
 from leadcore.admin import reasons
+from leadcore.leads import escalation, notifications
+from leadcore.leads import service as leads
 
 
 def _notified(cur) -> list[tuple]:

@@ -9,17 +9,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from leadcore.rules import duetime
+from leadcore.admin import settings
+from leadcore.analytics import exports
 from leadcore.analytics.explore import catalogue as explore
 from leadcore.analytics.explore import sql_box as explore_sql
-from leadcore.analytics import exports
+from leadcore.analytics.explore.catalogue import Condition, ExploreQuery, Measure, QueryRefused
+from leadcore.analytics.explore.read_only import QueryFailed, execute_read_only
+from leadcore.errors import PermissionDenied
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
-from leadcore.admin import settings
-from leadcore.errors import PermissionDenied
-from leadcore.analytics.explore.catalogue import Condition, ExploreQuery, Measure, QueryRefused
 from leadcore.leads.listing import LeadFilter
-from leadcore.analytics.explore.read_only import QueryFailed, execute_read_only
+from leadcore.rules import duetime
 
 UTC = timezone.utc
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from leadcore.auth import SYSTEM
 from leadcore import __main__ as cli
+from leadcore.auth import SYSTEM
 from leadcore.errors import PermissionDenied, ValidationErrors
 from leadcore.intake import folder, routing
 

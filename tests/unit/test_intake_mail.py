@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadcore.intake import mail
+from leadcore.intake import mail, service
 from leadcore.intake.incoming import Rejected
 from leadcore.intake.labels import read_labels
-from leadcore.intake import service
 from leadcore.intake.senders import Dealership
 
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from leadcore.intake import intake_file, intake_many
 from leadcore.auth import SYSTEM
+from leadcore.intake import intake_file, intake_many
 
 _run = count()
 FIRST = ["Anna", "Ben", "Clara", "David", "Emil", "Frieda", "Gustav", "Hanna"]

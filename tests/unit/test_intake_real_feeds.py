@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from leadcore.admin import settings
-from leadcore.intake import intake_file
 from leadcore.auth import SYSTEM
+from leadcore.intake import intake_file
 
 REAL = Path(__file__).parents[1] / "data" / "intake" / "real"
 CASES = tomllib.loads((REAL / "expected.toml").read_text(encoding="utf-8"))["case"]

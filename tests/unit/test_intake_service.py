@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from leadcore.admin import basic, settings, sources
 from leadcore.auth import SYSTEM
 from leadcore.contacts import service as contacts
-from leadcore.leads import service as leads
-from leadcore.admin import settings
-from leadcore.admin import basic
-from leadcore.admin import sources
 from leadcore.intake import intake_file, intake_many, routing, service
 from leadcore.intake.log import count_intake_log, intake_log_page
+from leadcore.leads import service as leads
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "intake"
 

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leadcore import auth
-from leadcore.leads import detail as lead_detail
 from leadcore.contacts import service as contacts
-from leadcore.rules import duetime
+from leadcore.contacts.service import ContactInput
+from leadcore.leads import detail as lead_detail
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
-from leadcore.contacts.service import ContactInput
 from leadcore.leads.listing import LeadFilter
+from leadcore.rules import duetime
 
 US = timedelta(microseconds=1)
 BOTH = ("open", "completed")

@@ -11,11 +11,11 @@ import pytest
 from leadcore import auth
 from leadcore.admin import basic, settings
 from leadcore.contacts import service as contacts
+from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 from leadcore.leads import service as leads
 from leadcore.mail import html as mail_html
 from leadcore.mail import render as mail_render
 from leadcore.mail import templates as mail_templates
-from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 from leadcore.mail.templates import FIELDS, PLACEHOLDERS, TemplateDraft
 
 

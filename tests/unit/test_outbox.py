@@ -11,22 +11,18 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from test_mail_templates import png  # tests/unit is on sys.path (rootdir import mode)
 
-from leadcore import auth
-from leadcore import process
 from leadcore import __main__ as cli
-from leadcore import db
-from leadcore.mail import autoresponder
-from leadcore.contacts import service as contacts
-from leadcore.leads import escalation
-from leadcore.mail import templates as mail_templates
-from leadcore.mail import smtp as mailer
-from leadcore.mail import outbox
+from leadcore import auth, db, process
 from leadcore.admin import settings
+from leadcore.contacts import service as contacts
 from leadcore.errors import Conflict, PermissionDenied, ValidationError
+from leadcore.leads import escalation
+from leadcore.mail import autoresponder, outbox
+from leadcore.mail import smtp as mailer
+from leadcore.mail import templates as mail_templates
 from leadcore.mail.html import HEADER_IMAGE_CID
-
-from test_mail_templates import png   # tests/unit is on sys.path (rootdir import mode)
 
 FROM = "leads@autohaus.example"
 

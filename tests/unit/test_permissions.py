@@ -11,23 +11,22 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import tempfile
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 import leadcore
-import tempfile
-from pathlib import Path
-
 from leadcore import audit, auth, sign_in
 from leadcore.admin import absences, basic, holidays, ordering, reasons, settings, sources, users, working_time
 from leadcore.analytics import dashboard
 from leadcore.analytics.explore import catalogue
 from leadcore.contacts import service as contacts
 from leadcore.errors import PermissionDenied
-from leadcore.intake import log as intake_log
 from leadcore.intake import folder, routing
+from leadcore.intake import log as intake_log
 from leadcore.intake import service as intake
 from leadcore.leads import detail, listing, messages, notifications, origins, timeline, vehicles
 from leadcore.leads import service as leads

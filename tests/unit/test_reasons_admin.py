@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore.leads import detail as lead_detail
-from leadcore.leads import service as leads
 from leadcore.admin import reasons
 from leadcore.errors import PermissionDenied, ValidationErrors
+from leadcore.leads import detail as lead_detail
+from leadcore.leads import service as leads
 
 
 def _labels(cur, include_hidden: bool = False) -> list[str]:

@@ -6,12 +6,10 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from leadcore.admin import basic, settings, working_time
 from leadcore.admin import holidays as closures
-from leadcore.admin import settings
-from leadcore.admin import working_time
-from leadcore.admin import basic
-from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 from leadcore.admin.settings import BasicSettings, EscalationTimes
+from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 
 SPEC_HOURS = [("08:00", "18:00")] * 5 + [("09:00", "13:00"), None]
 

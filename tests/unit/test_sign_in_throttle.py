@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore import sign_in
-from leadcore import auth
+from leadcore import auth, sign_in
 from leadcore.errors import PermissionDenied
 
 HERE, THERE = "ip:203.0.113.5", "ip:198.51.100.7"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from leadcore.leads import service as leads
 from leadcore.admin import settings, sources, working_time
 from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
+from leadcore.leads import service as leads
 
 SHIPPED = ["mobile.de", "AutoScout24", "Website form", "Phone", "Walk-in", "E-mail"]
 

@@ -9,10 +9,9 @@ from datetime import date, timedelta
 import pytest
 
 from leadcore import auth
-from leadcore.admin import absences
-from leadcore.admin import users
-from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
+from leadcore.admin import absences, users
 from leadcore.admin.users import UserInput
+from leadcore.errors import NotFound, PermissionDenied, ValidationErrors
 from tests.factories import absences_of
 
 TODAY = date(2026, 11, 27)   # the fixtures' `now`, a Friday

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from leadcore.admin import users
+from leadcore.errors import PermissionDenied
 from leadcore.leads import detail as lead_detail
-from leadcore.leads import timeline as lead_timeline
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
-from leadcore.admin import users
+from leadcore.leads import timeline as lead_timeline
 from leadcore.leads import visibility
-from leadcore.errors import PermissionDenied
 from leadcore.leads.listing import LeadFilter
 
 BOTH = ("open", "completed")

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from leadcore.leads import detail as lead_detail
-from leadcore.leads import timeline as lead_timeline
-from leadcore.leads import service as leads
 from leadcore.errors import NotFound, ValidationErrors
+from leadcore.leads import detail as lead_detail
+from leadcore.leads import service as leads
+from leadcore.leads import timeline as lead_timeline
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from leadcore import auth
-from leadcore.leads import detail as lead_detail
 from leadcore.contacts import service as contacts
+from leadcore.errors import PermissionDenied, ValidationErrors
+from leadcore.leads import detail as lead_detail
 from leadcore.leads import messages as lead_messages
 from leadcore.leads import service as leads
 from leadcore.mail import outbox
-from leadcore.errors import PermissionDenied, ValidationErrors
 from leadcore.mail.html import text_to_html
 
 BODY = text_to_html("Guten Tag {{ contact.salutation }} {{ contact.last_name }},\n\n"

@@ -14,16 +14,15 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from leadcore import db
-from leadcore import auth, roles
-from leadcore.rules import duetime
+from leadcore import auth, db, roles
 from leadcore.admin import settings
-from leadcore.errors import LeadcoreError
-from leadcore.i18n import N_, _
-from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
-from leadcore.leads.service import LEAD_TYPES
 from leadcore.analytics.explore.read_only import execute_read_only
 from leadcore.auth import User
+from leadcore.errors import LeadcoreError
+from leadcore.i18n import N_, _
+from leadcore.leads.service import LEAD_TYPES
+from leadcore.rules import duetime
+from leadcore.rules.sql import escalation_level_sql, traffic_light_sql
 
 ROW_CAP = 10_000
 BUILDER_TIMEOUT_S = 20.0     # the builder's own queries: bounded, but a year of 10M leads takes a while

@@ -10,7 +10,6 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
-from leadcore.auth import User
 from leadcore.analytics.explore.caps import sql_box_limits
 from leadcore.analytics.explore.catalogue import (
     ROW_CAP,
@@ -25,6 +24,7 @@ from leadcore.analytics.explore.sql_tree import (
     no_table_functions,
     views_text,
 )
+from leadcore.auth import User
 from leadcore.i18n import _
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore.admin import reasons
-from leadcore.admin import sources
+from leadcore.admin import reasons, sources
 from leadcore.i18n import _
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt

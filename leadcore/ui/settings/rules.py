@@ -6,13 +6,10 @@ from datetime import time
 
 import streamlit as st
 
+from leadcore.admin import basic, settings, sources, working_time
 from leadcore.admin import holidays as closures
-from leadcore.admin import settings
-from leadcore.admin import working_time
-from leadcore.admin import basic
-from leadcore.admin import sources
-from leadcore.i18n import LANGUAGES, _
 from leadcore.admin.settings import BASIC_LABELS, ESCALATION_KEYS, ESCALATION_LABELS, NAME_DISPLAYS, WEEKDAYS
+from leadcore.i18n import LANGUAGES, _
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
 from leadcore.ui.fields import field_error

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore.mail import render as mail_render
-from leadcore.mail import templates as mail_templates
-from leadcore.admin import sources
+from leadcore.admin import basic, sources
+from leadcore.admin.settings import DEALERSHIP_LABELS, Dealership, dealership
 from leadcore.errors import ValidationErrors
 from leadcore.i18n import N_, _
-from leadcore.admin import basic
-from leadcore.admin.settings import DEALERSHIP_LABELS, Dealership, dealership
+from leadcore.mail import render as mail_render
+from leadcore.mail import templates as mail_templates
 from leadcore.mail.templates import LABELS, TemplateDraft
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt

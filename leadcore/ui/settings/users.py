@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leadcore import sign_in
-from leadcore import auth
-from leadcore import roles
+from leadcore import auth, roles, sign_in
 from leadcore.admin import users
 from leadcore.contacts.service import format_phone
 from leadcore.i18n import N_, _
