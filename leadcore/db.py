@@ -1,4 +1,5 @@
-"""The DuckDB connection, numbered migrations and the one way to write: a retried transaction."""
+"""The database connection (DuckDB by default, PostgreSQL when LEADCORE_DATABASE_URL says so),
+numbered migrations and the one way to write: a retried transaction."""
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,10 @@ from typing import TypeVar
 
 import duckdb
 
-from leadcore import process
+from leadcore import postgres, process
 from leadcore.errors import Conflict, DatabaseBusy
+# Both engines' errors, and bulk rows in (registered Arrow on DuckDB, COPY on PostgreSQL).
+from leadcore.postgres import IntegrityError, RetryableError, insert_rows, staged  # noqa: F401
 
 # The folder holding app.py. Relative paths in the configuration mean "in the project", never
 # "wherever the server was started": a server started elsewhere must not quietly open (and
@@ -41,8 +44,40 @@ def database_path() -> Path:
     return project_path(os.environ.get("LEADCORE_DB") or DEFAULT_DB_PATH)
 
 
-def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (and migrate) the database. One read-write process per file; threads take cursor()s."""
+def database_url() -> str | None:
+    """LEADCORE_DATABASE_URL when it names a PostgreSQL database (a dealer group's servers)."""
+    url = os.environ.get("LEADCORE_DATABASE_URL", "").strip()
+    return url if postgres.is_url(url) else None
+
+
+def database_name() -> str:
+    """What this server serves, for the log and the admins' sidebar (a URL without its password)."""
+    url = database_url()
+    return re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", url) if url else str(database_path())
+
+
+def engine(cur) -> str:
+    """'duckdb' or 'postgres': the few places that must differ ask this (see postgres.py)."""
+    return getattr(cur, "engine", "duckdb")
+
+
+def skip_locked(cur) -> str:
+    """The claim clause for rows several app servers may take at once (the outbox): on
+    PostgreSQL a row another server has claimed is skipped, not waited for nor sent twice;
+    one DuckDB process claims under db.write's writer turn."""
+    return " FOR UPDATE SKIP LOCKED" if engine(cur) == "postgres" else ""
+
+
+def connect(path: str | Path | None = None):
+    """Open (and migrate) the database: a PostgreSQL URL (given, or LEADCORE_DATABASE_URL when no
+    path is given) or a DuckDB file. One read-write process per DuckDB file; threads take
+    cursor()s of either."""
+    url = str(path) if postgres.is_url(path) else (database_url() if path is None else None)
+    if url:
+        database = postgres.Database(url)
+        migrate(database)
+        _announce(database_name() if path is None else url.split("@")[-1])
+        return database
     target = Path(path) if path is not None else database_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -63,9 +98,9 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _announce(target: Path) -> None:
-    # Once per file and process: the server log then says which database the app is serving.
-    resolved = target.resolve()
+def _announce(target: Path | str) -> None:
+    # Once per database and process: the server log then says which database the app is serving.
+    resolved = target.resolve() if isinstance(target, Path) else target
     state = process.PROCESS
     with state.announce_lock:      # two first sessions of a fresh server may connect at once
         if resolved in state.announced:
@@ -74,14 +109,22 @@ def _announce(target: Path) -> None:
     log.info("Opened the database %s", resolved)
 
 
-def _migrations() -> list[tuple[int, str, str]]:
+def _migrations(engine_name: str = "duckdb") -> list[tuple[int, str, str]]:
+    """One numbered list for both engines: NNNN_name.sql is shared; NNNN_name.postgres.sql (or
+    .duckdb.sql) is that engine's own, and replaces the shared file of the same number there."""
     folder = resources.files("leadcore") / "migrations"
-    found = []
+    shared, own = {}, {}
     for entry in folder.iterdir():
-        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
-        if match:
-            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+        match = re.fullmatch(r"(\d{4})_(\w+?)(?:\.(duckdb|postgres))?\.sql", entry.name)
+        if not match:
+            continue
+        number, name, only = int(match.group(1)), match.group(2), match.group(3)
+        text = entry.read_text(encoding="utf-8")
+        if only is None:
+            shared[number] = (number, name, postgres.ddl(text) if engine_name == "postgres" else text)
+        elif only == engine_name:
+            own[number] = (number, name, text)
+    return sorted({**shared, **own}.values())
 
 
 # Before a migration that makes names unique without regard to case: which (table, column) it
@@ -99,7 +142,7 @@ def _twins(con: duckdb.DuckDBPyConnection, version: int) -> list[str]:
     return found
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+def migrate(con) -> list[str]:
     """Apply the migrations not yet recorded in schema_version, each in its own transaction."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version "
@@ -107,7 +150,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
-    for version, name, sql in _migrations():
+    for version, name, sql in _migrations(engine(con)):
         if version in done:
             continue
         twins = _twins(con, version)
@@ -122,7 +165,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 "INSERT INTO schema_version VALUES (?, ?, now())", [version, name]
             )
             con.execute("COMMIT")
-        except duckdb.ConstraintException as exc:
+        except IntegrityError as exc:
             con.execute("ROLLBACK")
             # Existing data breaks a new rule (say, two usernames that differ only in case):
             # say which migration and what, rather than a bare constraint error at start-up.
@@ -167,20 +210,26 @@ def write(cur: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnect
     process writes a DuckDB file, so a lock in this process is the whole story; reads on other
     cursors go on meanwhile.
     """
+    # On PostgreSQL every unit of work is SERIALIZABLE across all app servers (postgres.BEGIN):
+    # no turn to take here, and a transaction that lost a race runs again; a busy group needs
+    # more attempts than one DuckDB process where only a still-running writer can collide.
+    on_postgres = engine(cur) == "postgres"
+    attempts = max(attempts, 10) if on_postgres else attempts
     for attempt in range(attempts):
-        writer = process.PROCESS.writer
-        if not writer.acquire(timeout=WRITER_WAIT):
+        writer = None if on_postgres else process.PROCESS.writer
+        if writer is not None and not writer.acquire(timeout=WRITER_WAIT):
             raise Conflict(_busy())
         try:
             with transaction(cur):
                 return work(cur)
-        except duckdb.TransactionException:
+        except RetryableError:
             if attempt == attempts - 1:
                 raise Conflict(
                     "Someone else changed the same data at the same moment; please try again."
                 ) from None
         finally:
-            writer.release()
+            if writer is not None:
+                writer.release()
         time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))   # jitter: no lockstep
     raise AssertionError("unreachable")
 

@@ -64,7 +64,7 @@ def _count_failure(cur: duckdb.DuckDBPyConnection, now: datetime, kind: str, sub
         """
         INSERT INTO sign_in_attempts (kind, subject, failures, last_failure_at) VALUES (?, ?, 1, ?)
         ON CONFLICT (kind, subject) DO UPDATE
-            SET failures = failures + 1, last_failure_at = excluded.last_failure_at
+            SET failures = sign_in_attempts.failures + 1, last_failure_at = excluded.last_failure_at
         RETURNING failures
         """, [kind, subject, now]).fetchall()[0][0]
     wait = delay_after(failures)

@@ -19,6 +19,7 @@ Nothing here reads the wall clock; every function that writes takes `now` (defau
 """
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -38,6 +39,8 @@ from leadcore.leads import service as leads
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)     # Friday, inside working hours
 PINNED_NOW = NOW.isoformat()                            # as LEADCORE_NOW reads it
+# Which engine the database tests run on (tests/conftest.py): duckdb, or postgres.
+ON_POSTGRES = os.environ.get("LEADCORE_TEST_ENGINE", "duckdb") == "postgres"
 PASSWORD = "correct horse battery"
 
 # The customer every layer's default contact is.

@@ -39,7 +39,8 @@ def get_many(cur: duckdb.DuckDBPyConnection, keys) -> dict[str, Any]:
 
 def put(cur: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
     cur.execute(
-        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, json.dumps(value)]
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, json.dumps(value)]
     )
 
 

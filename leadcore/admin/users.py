@@ -276,7 +276,7 @@ def user_overview(cur: duckdb.DuckDBPyConnection, actor: Actor) -> pd.DataFrame:
         FROM users u
         LEFT JOIN user_superiors us ON us.user_id = u.id
         LEFT JOIN users s ON s.id = us.superior_id
-        GROUP BY ALL
+        GROUP BY u.id, u.username, u.full_name, u.email, u.role, u.location, u.active
         ORDER BY u.active DESC, u.full_name
         """).df()
 

@@ -127,7 +127,7 @@ def open_snapshot(q: Scope) -> pd.DataFrame:
             SELECT l.source_id, l.editor_id, {traffic_light_sql()} AS traffic_light,
                    {escalation_level_sql()} AS escalation_level, count(*) AS leads
             FROM leads l WHERE l.status = 'open' AND {q.where}
-            GROUP BY ALL)
+            GROUP BY 1, 2, 3, 4)
         SELECT s.name AS source, s.position AS source_position, a.editor_id,
                coalesce(u.full_name, '?') AS editor, a.traffic_light, a.escalation_level, a.leads
         FROM a JOIN sources s ON s.id = a.source_id LEFT JOIN users u ON u.id = a.editor_id
@@ -144,7 +144,7 @@ def new_per_bucket(q: Scope) -> pd.DataFrame:
             SELECT l.source_id, {bucket} AS period_start, count(*) AS leads
             FROM leads l JOIN cal c ON c.day = epoch_us(l.arrived_at) // {DAY_US}
             WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
-            GROUP BY ALL)
+            GROUP BY 1, 2)
         SELECT a.period_start, s.name AS source, s.position AS source_position, a.leads
         FROM a JOIN sources s ON s.id = a.source_id
         ORDER BY s.position, s.name, a.period_start
@@ -172,8 +172,10 @@ def response_table(q: Scope) -> pd.DataFrame:
             WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
               AND l.first_response_at IS NOT NULL),
         g AS (
-            SELECT source_id, median(worked_us) / {_HOUR_US} AS median_hours,
-                   quantile_cont(worked_us, 0.9) / {_HOUR_US} AS p90_hours, count(*) AS leads
+            SELECT source_id,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY worked_us) / {_HOUR_US} AS median_hours,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY worked_us) / {_HOUR_US} AS p90_hours,
+                   count(*) AS leads
             FROM r GROUP BY GROUPING SETS ((source_id), ()))
         SELECT s.name AS source, s.position AS source_position, g.median_hours, g.p90_hours, g.leads
         FROM g LEFT JOIN sources s ON s.id = g.source_id
@@ -188,7 +190,7 @@ def completion_table(q: Scope) -> pd.DataFrame:
             FROM leads l
             WHERE {q.where} AND l.status = 'completed'
               AND l.completed_at >= $from_at AND l.completed_at < $to_at
-            GROUP BY ALL)
+            GROUP BY 1, 2)
         SELECT s.name AS source, s.position AS source_position,
                coalesce(r.label, '?') AS reason, coalesce(r.outcome, 'neutral') AS outcome,
                coalesce(r.position, 999999) AS reason_position, a.leads

@@ -8,8 +8,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from leadcore import db
 from leadcore.demo.columns import DAY, TIMESTAMP, us
-from leadcore.demo.store import bulk_insert, insert_rows, next_id
+from leadcore.demo.store import bulk_insert, next_id
 from leadcore.demo.world import LOCATIONS, NamePools, ascii_slug
 
 DEMO_PASSWORD = "demo1234"
@@ -60,7 +61,7 @@ def insert_users(con: duckdb.DuckDBPyConnection, now: datetime, leads: int, name
     manager = next(u for u, r, _n in DEMO_ACCOUNTS if r == "manager")
     for loc_supervisors in supervisors_at.values():
         links.extend((ids[u], ids[manager]) for u in loc_supervisors)
-    insert_rows(con, "user_superiors",
+    db.insert_rows(con, "user_superiors",
                 pa.table({"user_id": pa.array([a for a, _b in links], type=pa.int64()),
                           "superior_id": pa.array([b for _a, b in links], type=pa.int64())}))
 

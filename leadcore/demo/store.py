@@ -7,21 +7,13 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
+from leadcore import db
+
 CHUNK_ROWS = 200_000
 
 
 def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
     return con.execute(f"SELECT nextval('{sequence}')").fetchall()[0][0]
-
-
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    """INSERT ... SELECT every row of an Arrow table, by column name."""
-    columns = ", ".join(rows.column_names)
-    con.register("demo_chunk", rows)
-    try:
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_chunk")
-    finally:
-        con.unregister("demo_chunk")
 
 
 def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, sequence: str,
@@ -34,7 +26,7 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, sequ
     """
     total = rows.num_rows
     for offset in range(0, total, CHUNK_ROWS):
-        insert_rows(con, table, rows.slice(offset, CHUNK_ROWS))
+        db.insert_rows(con, table, rows.slice(offset, CHUNK_ROWS))
         done = min(total, offset + CHUNK_ROWS)
         report(lo + (hi - lo) * done / total, f"{message} ({done:,} / {total:,})")
     if total:

@@ -9,34 +9,26 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from datetime import UTC, datetime
-from itertools import count
 
 import duckdb
 import pyarrow as pa
 
+from leadcore import db
 from leadcore.contacts import service as contacts
 from leadcore.i18n import _
 from leadcore.leads import vehicles
-
-_staging = count()
 
 
 def _ids(c: duckdb.DuckDBPyConnection, sequence: str, n: int) -> list[int]:
     if not n:
         return []
-    return sorted(r[0] for r in c.execute(f"SELECT nextval('{sequence}') FROM range(?)", [n]).fetchall())
+    return sorted(r[0] for r in c.execute(f"SELECT nextval('{sequence}') FROM generate_series(1, ?)", [n]).fetchall())
 
 
 def insert(c: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
     if not rows:
         return
-    name = f"intake_rows_{next(_staging)}"   # one name per call: cursors may run side by side
-    c.register(name, pa.Table.from_pylist(rows))
-    try:
-        columns = ", ".join(rows[0])
-        c.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {name}")
-    finally:
-        c.unregister(name)
+    db.insert_rows(c, table, pa.Table.from_pylist(rows))
 
 
 def shallow(data) -> dict:

@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from leadcore import db
 from leadcore.admin import settings
 from leadcore.rules.vectorised import add_working_time_us
 
@@ -65,8 +66,7 @@ def recompute_open_leads(cur: duckdb.DuckDBPyConnection, source_id: int | None =
 
     fresh = pd.DataFrame({"id": ids, "due_at": instants(due), "reminder_at": instants(reminder),
                           "stage2_at": instants(stage2)})
-    cur.register("_recomputed_due_times", fresh)
-    try:
+    with db.staged(cur, "_recomputed_due_times", fresh):
         return cur.execute(
             """
             UPDATE leads SET due_at = r.due_at, reminder_at = r.reminder_at, stage2_at = r.stage2_at
@@ -75,5 +75,3 @@ def recompute_open_leads(cur: duckdb.DuckDBPyConnection, source_id: int | None =
               AND (leads.due_at <> r.due_at OR leads.reminder_at <> r.reminder_at
                    OR leads.stage2_at <> r.stage2_at)
             """).fetchall()[0][0]
-    finally:
-        cur.unregister("_recomputed_due_times")

@@ -105,14 +105,10 @@ def queue_many(cur: duckdb.DuckDBPyConnection, now: datetime, mails: list[Outgoi
                             " RETURNING id", list(_values(now, mails[0], image_ids[0]))).fetchall()[0][0]]
     # One INSERT ... SELECT over the rows as an Arrow table: a statement per row costs ~1 ms each.
     # The ids are drawn first, so they can be returned in the mails' order.
-    ids = [r[0] for r in cur.execute("SELECT nextval('outbox_id_seq') FROM range(?)", [len(mails)]).fetchall()]
+    ids = [r[0] for r in cur.execute("SELECT nextval('outbox_id_seq') FROM generate_series(1, ?)", [len(mails)]).fetchall()]
     batch = pa.Table.from_pylist([dict(zip(("id", *_QUEUE_COLUMNS), (i, *_values(now, m, image_id))))
                                   for i, m, image_id in zip(ids, mails, image_ids)], schema=_ARROW_SCHEMA)
-    cur.register("outbox_batch", batch)
-    try:
-        cur.execute(f"INSERT INTO outbox (id, {columns}) SELECT * FROM outbox_batch")
-    finally:
-        cur.unregister("outbox_batch")
+    db.insert_rows(cur, "outbox", batch)
     return ids
 
 
@@ -172,9 +168,9 @@ def claim(cur: duckdb.DuckDBPyConnection, now: datetime, domain: str, limit: int
         recovered = _recover_interrupted(c, now)
         ids = c.execute(
             "UPDATE outbox SET status = 'sending', sending_since = $now, attempts = attempts + 1,"
-            " message_id = coalesce(message_id, '<' || CAST(uuid() AS VARCHAR) || '@' || $domain || '>')"
+            " message_id = coalesce(message_id, '<' || CAST(gen_random_uuid() AS VARCHAR) || '@' || $domain || '>')"
             " WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND send_after <= $now"
-            "              ORDER BY send_after, id LIMIT $limit) RETURNING id",
+            f"              ORDER BY send_after, id LIMIT $limit{db.skip_locked(c)}) RETURNING id",
             {"now": now, "domain": domain, "limit": limit}).fetchall()
         return [r[0] for r in ids], recovered
 

@@ -41,9 +41,10 @@ CREATE TABLE audit_log (
     detail      VARCHAR NOT NULL
 );
 
-INSERT OR IGNORE INTO settings (key, value) VALUES
+INSERT INTO settings (key, value) VALUES
     ('mailbox_address',               '""'),
     ('forwarding_target',             '""'),
     ('email_from_name',               '"Autohaus"'),
     ('user_name_display',             '"first_last"'),
-    ('distribute_to_previous_editor', 'true');
+    ('distribute_to_previous_editor', 'true')
+ON CONFLICT DO NOTHING;

@@ -47,15 +47,20 @@ CREATE TABLE distribution_pointer (
     last_user_id BIGINT NOT NULL
 );
 
-INSERT OR IGNORE INTO settings (key, value) VALUES ('intake_folder', '""');
+INSERT INTO settings (key, value) VALUES ('intake_folder', '""')
+ON CONFLICT DO NOTHING;
 -- Unknown senders go to the shipped "E-mail" source until someone chooses another.
-INSERT OR IGNORE INTO settings (key, value)
+INSERT INTO settings (key, value)
     SELECT 'intake_default_source_id',
-           coalesce((SELECT CAST(min(id) AS VARCHAR) FROM sources WHERE name = 'E-mail'), 'null');
+           coalesce((SELECT CAST(min(id) AS VARCHAR) FROM sources WHERE name = 'E-mail'), 'null')
+ON CONFLICT DO NOTHING;
 
-INSERT OR IGNORE INTO sender_sources (pattern, source_id)
-    SELECT '@mobile.de', id FROM sources WHERE name = 'mobile.de';
-INSERT OR IGNORE INTO sender_sources (pattern, source_id)
-    SELECT '@autoscout24.com', id FROM sources WHERE name = 'AutoScout24';
-INSERT OR IGNORE INTO sender_sources (pattern, source_id)
-    SELECT '@autoscout24.de', id FROM sources WHERE name = 'AutoScout24';
+INSERT INTO sender_sources (pattern, source_id)
+    SELECT '@mobile.de', id FROM sources WHERE name = 'mobile.de'
+ON CONFLICT DO NOTHING;
+INSERT INTO sender_sources (pattern, source_id)
+    SELECT '@autoscout24.com', id FROM sources WHERE name = 'AutoScout24'
+ON CONFLICT DO NOTHING;
+INSERT INTO sender_sources (pattern, source_id)
+    SELECT '@autoscout24.de', id FROM sources WHERE name = 'AutoScout24'
+ON CONFLICT DO NOTHING;

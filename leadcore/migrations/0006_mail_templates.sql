@@ -59,6 +59,7 @@ ALTER TABLE outbox ADD COLUMN attachment_type VARCHAR;
 -- A seller's direct line for the {{ seller.phone }} placeholder (empty: the dealership's phone).
 ALTER TABLE users ADD COLUMN phone VARCHAR;
 
-INSERT OR IGNORE INTO settings (key, value) VALUES
+INSERT INTO settings (key, value) VALUES
     ('dealership_address', '""'),
-    ('dealership_phone',   '""');
+    ('dealership_phone',   '""')
+ON CONFLICT DO NOTHING;

@@ -74,8 +74,10 @@ ALTER TABLE intake_log ADD COLUMN details VARCHAR;        -- JSON: what was kept
 -- or 'provider' (a provider name, lower case).
 ALTER TABLE sender_sources ADD COLUMN kind VARCHAR DEFAULT 'sender';
 UPDATE sender_sources SET kind = 'sender' WHERE kind IS NULL;
-INSERT OR IGNORE INTO sender_sources (pattern, source_id, kind)
-    SELECT lower(name), id, 'provider' FROM sources WHERE name IN ('mobile.de', 'AutoScout24');
+INSERT INTO sender_sources (pattern, source_id, kind)
+    SELECT lower(name), id, 'provider' FROM sources WHERE name IN ('mobile.de', 'AutoScout24')
+ON CONFLICT DO NOTHING;
 
 -- The dealership's country: national phone numbers without a known country are read as its own.
-INSERT OR IGNORE INTO settings (key, value) VALUES ('dealership_country', '"DE"');
+INSERT INTO settings (key, value) VALUES ('dealership_country', '"DE"')
+ON CONFLICT DO NOTHING;

@@ -19,7 +19,7 @@ from leadcore import db
 from leadcore.auth import User
 from leadcore.contacts import service as contacts
 from tests import factories
-from tests.factories import PASSWORD
+from tests.factories import ON_POSTGRES, PASSWORD
 
 
 @pytest.fixture
@@ -40,10 +40,13 @@ def _migrated_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def db_path(tmp_path, _migrated_template) -> Path:
-    """This test's own database file, already migrated (test_database opens fresh files itself)."""
+def db_path(request, tmp_path) -> Path | str:
+    """This test's own database, already migrated: a DuckDB file, or on PostgreSQL its URL
+    (test_database opens fresh files itself)."""
+    if ON_POSTGRES:
+        return request.getfixturevalue("postgres_database")
     path = tmp_path / "t.duckdb"
-    shutil.copyfile(_migrated_template, path)
+    shutil.copyfile(request.getfixturevalue("_migrated_template"), path)
     return path
 
 

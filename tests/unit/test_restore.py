@@ -113,12 +113,12 @@ def test_nobody_restores_from_inside_the_app(saved, now, admin, tmp_path):
 
 def test_a_backup_of_an_older_schema_is_brought_up_to_date(now, tmp_path, monkeypatch):
     every = db._migrations()
-    monkeypatch.setattr(db, "_migrations", lambda: every[:-1])     # an older leadcore
+    monkeypatch.setattr(db, "_migrations", lambda *_: every[:-1])     # an older leadcore
     old = db.connect(tmp_path / "old.duckdb")
     saved = backup.backup(old, tmp_path / "backups", now, actor=backup.SYSTEM)
     old.close()
     assert backup.read_backup(saved).schema_version == every[-2][0]
-    monkeypatch.setattr(db, "_migrations", lambda: every)           # restored by this leadcore
+    monkeypatch.setattr(db, "_migrations", lambda *_: every)           # restored by this leadcore
     restore.restore(saved, tmp_path / "new.duckdb", now=now)
     con = duckdb.connect(str(tmp_path / "new.duckdb"))
     try:

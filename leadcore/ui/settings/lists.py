@@ -149,7 +149,7 @@ def reasons_tab() -> None:
     cur = session.cursor()
     every = reasons.list_reasons(cur, include_hidden=True)
     used = dict(cur.execute("SELECT completion_reason_id, count(*) FROM leads"
-                            " WHERE completion_reason_id IS NOT NULL GROUP BY ALL").fetchall())
+                            " WHERE completion_reason_id IS NOT NULL GROUP BY completion_reason_id").fetchall())
     st.dataframe(
         [{"label": reasons.shown_label(r.label), "outcome": _outcome(r.outcome), "system": r.is_system, "hidden": r.hidden,
           "leads": used.get(r.id, 0)} for r in every],
