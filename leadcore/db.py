@@ -17,6 +17,7 @@ import duckdb
 
 from leadcore import postgres, process
 from leadcore.errors import Conflict, DatabaseBusy
+
 # Both engines' errors, and bulk rows in (registered Arrow on DuckDB, COPY on PostgreSQL).
 from leadcore.postgres import IntegrityError, RetryableError, insert_rows, staged  # noqa: F401
 

@@ -31,8 +31,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 import psycopg
-import pyarrow as pa
 import psycopg.errors
+import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
 IntegrityError = (duckdb.ConstraintException, psycopg.errors.IntegrityError)
