@@ -21,6 +21,7 @@ connections, the way they share one DuckDB file.
 """
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,7 @@ import pandas as pd
 import psycopg
 import psycopg.errors
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 from psycopg_pool import ConnectionPool
 
 IntegrityError = (duckdb.ConstraintException, psycopg.errors.IntegrityError)
@@ -273,11 +275,21 @@ def staged(cur, name: str, rows: Any) -> Iterator[str]:
             connection.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _copy(connection: psycopg.Connection, name: str, table) -> None:
+def _copy(connection: psycopg.Connection, name: str, table: pa.Table) -> None:
+    """COPY an Arrow table in: as CSV written by Arrow (a million rows in seconds), or row by row
+    where CSV cannot carry a column (bytes: an outbox mail's attachment)."""
     names = ", ".join(table.column_names)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
-        for row in zip(*(column.to_pylist() for column in table.columns)):
-            copy.write_row(row)
+    with connection.cursor() as cursor:
+        if any(pa.types.is_binary(t) or pa.types.is_large_binary(t) for t in table.schema.types):
+            with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+                for row in zip(*(column.to_pylist() for column in table.columns)):
+                    copy.write_row(row)
+            return
+        with cursor.copy(f"COPY {name} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for batch in table.to_batches(max_chunksize=50_000):
+                buffer = io.BytesIO()
+                pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False))
+                copy.write(buffer.getvalue())
 
 
 def insert_rows(cur, table: str, rows) -> None:

@@ -41,6 +41,22 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)     # Friday, inside working 
 PINNED_NOW = NOW.isoformat()                            # as LEADCORE_NOW reads it
 # Which engine the database tests run on (tests/conftest.py): duckdb, or postgres.
 ON_POSTGRES = os.environ.get("LEADCORE_TEST_ENGINE", "duckdb") == "postgres"
+
+
+def database_env(database) -> dict[str, str]:
+    """The environment of a process working on this test's database (a DuckDB file or a URL)."""
+    env = {key: value for key, value in os.environ.items() if key != "LEADCORE_DATABASE_URL"}
+    if str(database).startswith("postgresql://"):
+        return {**env, "LEADCORE_DATABASE_URL": str(database)}
+    return {**env, "LEADCORE_DB": str(database)}
+
+
+def use_database(monkeypatch, database) -> None:
+    """Point the command line and the app of this process at this test's database."""
+    monkeypatch.delenv("LEADCORE_DATABASE_URL", raising=False)
+    for key, value in database_env(database).items():
+        if key.startswith("LEADCORE_D"):
+            monkeypatch.setenv(key, value)
 PASSWORD = "correct horse battery"
 
 # The customer every layer's default contact is.

@@ -102,7 +102,7 @@ def add_reason(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, label
             new_id = c.execute(
                 "INSERT INTO completion_reasons (label, outcome, position) VALUES (?, ?, ?) RETURNING id",
                 [clean, outcome, ordering.next_position(c, "completion_reasons")]).fetchall()[0][0]
-        except duckdb.ConstraintException:
+        except db.IntegrityError:
             raise _taken(clean) from None   # labels are unique without regard to case (0011)
         audit.record(c, acting, now, "reasons", new_id, "add", None, {"label": clean, "outcome": outcome})
         return new_id
@@ -138,7 +138,7 @@ def update_reason(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, re
         try:
             c.execute("UPDATE completion_reasons SET label = ?, outcome = ?, hidden = ? WHERE id = ?",
                       [after.label, after.outcome, after.hidden, reason_id])
-        except duckdb.ConstraintException:
+        except db.IntegrityError:
             raise _taken(after.label) from None
         audit.record(c, acting, now, "reasons", reason_id, "update", reason, after)
         return after

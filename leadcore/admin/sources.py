@@ -109,7 +109,7 @@ def add_source(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, name:
         try:
             new_id = c.execute("INSERT INTO sources (name, channel, position) VALUES (?, ?, ?) RETURNING id",
                                [clean, channel, ordering.next_position(c, "sources")]).fetchall()[0][0]
-        except duckdb.ConstraintException:
+        except db.IntegrityError:
             raise _taken(clean) from None   # names are unique without regard to case (0011)
         for user_id in sorted(set(user_ids or [])):
             c.execute("INSERT INTO source_users VALUES (?, ?)", [new_id, user_id])
@@ -150,7 +150,7 @@ def update_source(cur: duckdb.DuckDBPyConnection, user: Actor, now: datetime, so
         try:
             c.execute("UPDATE sources SET name = ?, channel = ?, active = ? WHERE id = ?",
                       [after["name"], after["channel"], after["active"], source_id])
-        except duckdb.ConstraintException:
+        except db.IntegrityError:
             raise _taken(after["name"]) from None
         if after["users"] != before["users"]:
             c.execute("DELETE FROM source_users WHERE source_id = ?", [source_id])

@@ -152,7 +152,7 @@ def create_user(cur: duckdb.DuckDBPyConnection, actor: Actor | None, now: dateti
                 [name, clean.full_name, clean.email, clean.role, hashed, clean.location or None,
                  clean.phone or None, now],
             ).fetchall()[0][0]
-        except duckdb.ConstraintException:
+        except db.IntegrityError:
             raise _taken(name) from None   # usernames are unique without regard to case (0011)
         for superior in clean.superior_ids:
             c.execute("INSERT INTO user_superiors VALUES (?, ?)", [new_id, superior])

@@ -140,7 +140,9 @@ def intake_root() -> Path:
 
 
 def database_file(cur: duckdb.DuckDBPyConnection) -> Path | None:
-    """The file of the database `cur` works on (None in memory)."""
+    """The file of the database `cur` works on (None in memory, or on PostgreSQL: no file here)."""
+    if db.engine(cur) == "postgres":
+        return None
     rows = cur.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     return Path(rows[0][0]).resolve() if rows and rows[0][0] else None
 

@@ -44,7 +44,7 @@ from leadcore.auth import User
 from leadcore.contacts import service as contacts
 from leadcore.ui.session import root_connection
 from tests import factories
-from tests.factories import NOW, PASSWORD
+from tests.factories import NOW, ON_POSTGRES, PASSWORD
 
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -78,9 +78,15 @@ def _quiet_bare_mode_warnings():
 
 
 @pytest.fixture
-def db_path(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("LEADCORE_DB", str(path))
+def db_path(request, tmp_path, monkeypatch) -> Path | str:
+    """This test's database: a DuckDB file, or on PostgreSQL a fresh database's URL."""
+    if ON_POSTGRES:
+        path = request.getfixturevalue("postgres_database")
+        monkeypatch.setenv("LEADCORE_DATABASE_URL", path)
+    else:
+        path = tmp_path / "app.duckdb"
+        monkeypatch.delenv("LEADCORE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEADCORE_DB", str(tmp_path / "app.duckdb"))
     monkeypatch.setenv("LEADCORE_NOW", factories.PINNED_NOW)
     monkeypatch.setenv("LEADCORE_BACKUP_DIR", str(tmp_path / "backups"))
     monkeypatch.delenv("LEADCORE_LANGUAGE", raising=False)

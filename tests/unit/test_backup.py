@@ -12,6 +12,8 @@ import pytest
 from leadcore.admin import backup, users
 from leadcore.errors import LeadcoreError, PermissionDenied, ValidationError, ValidationErrors
 
+pytestmark = pytest.mark.duckdb_only("backups are DuckDB's EXPORT DATABASE; PostgreSQL is backed up with pg_dump")
+
 
 @pytest.fixture
 def root(tmp_path, monkeypatch) -> Path:

@@ -11,6 +11,8 @@ from leadcore import db, demo
 from leadcore.admin import backup, restore, users
 from leadcore.leads import service as leads
 
+pytestmark = pytest.mark.duckdb_only("backups are DuckDB's EXPORT DATABASE; PostgreSQL is backed up with pg_dump")
+
 LEADS = 100_000
 
 

@@ -25,6 +25,7 @@ from leadcore import auth, db
 from leadcore.admin import settings, users
 from leadcore.contacts import service as contacts
 from leadcore.leads import service as leads
+from tests import factories
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -152,7 +153,7 @@ def _adf(i: int) -> bytes:
 
 
 def _run(db_path: Path, inbox: Path, kill_after: float | None = None, after_commit: bool = False) -> int | None:
-    env = {**os.environ, "LEADCORE_DB": str(db_path), "PYTHONPATH": str(PROJECT)}
+    env = {**factories.database_env(db_path), "PYTHONPATH": str(PROJECT)}
     command = ([sys.executable, "-c", _KILL_AFTER_COMMIT, str(inbox), str(BATCH)] if after_commit
                else [sys.executable, "-m", "leadcore", "intake", "--batch-size", str(BATCH), str(inbox)])
     child = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -172,7 +173,7 @@ def _state(db_path: Path) -> dict:
         cur = con.cursor()
         one = lambda sql: cur.execute(sql).fetchall()
         return {
-            "log_per_hash": dict(one("SELECT content_hash, count(*) FROM intake_log GROUP BY ALL")),
+            "log_per_hash": dict(one("SELECT content_hash, count(*) FROM intake_log GROUP BY content_hash")),
             "leads": one("SELECT count(*) FROM leads")[0][0],
             "events": one("SELECT count(*) FROM lead_events")[0][0],
             "outbox": one("SELECT count(*) FROM outbox")[0][0],

@@ -169,7 +169,7 @@ def test_lead_times_are_consistent(demo_db):
     cur = con.cursor()
     bad = cur.execute("""
         SELECT
-          count(*) FILTER (WHERE arrived_at > $now OR arrived_at < $now - INTERVAL 190 DAY),
+          count(*) FILTER (WHERE arrived_at > $now OR arrived_at < $now - INTERVAL '190 days'),
           count(*) FILTER (WHERE last_activity_at < arrived_at OR last_activity_at > $now),
           count(*) FILTER (WHERE first_response_at < arrived_at),
           count(*) FILTER (WHERE status = 'completed' AND (completed_at IS NULL

@@ -131,7 +131,7 @@ def test_new_and_worked_leads_use_their_sources_override(cur, now, manager, sell
 def test_recompute_counts_changed_leads_and_a_second_run_changes_none(cur, now, seller, make_lead):
     for _ in range(3):
         make_lead(seller)
-    cur.execute("UPDATE leads SET due_at = due_at + INTERVAL 1 HOUR")
+    cur.execute("UPDATE leads SET due_at = due_at + INTERVAL '1 hour'")
     with db.transaction(cur):
         assert recompute_open_leads(cur) == 3
     with db.transaction(cur):
@@ -140,7 +140,7 @@ def test_recompute_counts_changed_leads_and_a_second_run_changes_none(cur, now, 
 
 def test_recompute_of_one_source_leaves_the_others(cur, seller, make_lead, source_ids):
     mobile, phone = make_lead(seller, source="mobile.de"), make_lead(seller, source="Phone")
-    cur.execute("UPDATE leads SET due_at = due_at + INTERVAL 1 HOUR")
+    cur.execute("UPDATE leads SET due_at = due_at + INTERVAL '1 hour'")
     stale = _due(cur, phone)
     assert recompute_open_leads(cur, source_ids["mobile.de"]) == 1
     assert _due(cur, phone) == stale
@@ -185,12 +185,12 @@ def test_recompute_agrees_with_duetime_lead_by_lead(cur, now, manager, seller, s
         resubmission = arrived + timedelta(hours=int(rng.integers(1, 200))) if i % 5 == 0 else None
         rows.append((i + 1000, int(rng.choice(ids)), arrived, resubmission))
     new_leads = pd.DataFrame(rows, columns=["id", "source_id", "arrived_at", "resubmission_at"])
-    cur.register("new_leads", new_leads)
-    cur.execute(
-        "INSERT INTO leads (id, contact_id, source_id, lead_type, subject, editor_id, created_by, status,"
-        " arrived_at, resubmission_at, due_at, reminder_at, stage2_at, last_activity_at)"
-        " SELECT id, 1, source_id, 'new_car', 's', $seller, $seller, 'open', arrived_at, resubmission_at,"
-        " now(), now(), now(), now() FROM new_leads", {"seller": seller.id})
+    with db.staged(cur, "new_leads", new_leads):
+        cur.execute(
+            "INSERT INTO leads (id, contact_id, source_id, lead_type, subject, editor_id, created_by, status,"
+            " arrived_at, resubmission_at, due_at, reminder_at, stage2_at, last_activity_at)"
+            " SELECT id, 1, source_id, 'new_car', 's', $seller, $seller, 'open', arrived_at, resubmission_at,"
+            " now(), now(), now(), now() FROM new_leads", {"seller": seller.id})
     recompute_open_leads(cur)
     stored = {r[0]: r[1:] for r in cur.execute("SELECT id, due_at, reminder_at, stage2_at FROM leads").fetchall()}
     rules = {source: settings.due_settings(cur, source) for source in ids}
@@ -199,6 +199,7 @@ def test_recompute_agrees_with_duetime_lead_by_lead(cur, now, manager, seller, s
         assert stored[lead_id] == (expected.due_at, expected.reminder_at, expected.stage2_at), lead_id
 
 
+@pytest.mark.duckdb_only("times DuckDB's columnar update; PostgreSQL's recompute is checked for correctness above")
 def test_300000_open_leads_are_recomputed_in_a_few_seconds(cur, seller):
     cur.execute(
         """
@@ -206,10 +207,10 @@ def test_300000_open_leads_are_recomputed_in_a_few_seconds(cur, seller):
                            arrived_at, resubmission_at, due_at, reminder_at, stage2_at, last_activity_at)
         SELECT 1, 1 + i % 6, 'new_car', 's', $seller, $seller,
                CASE WHEN i % 10 < 3 THEN 'completed' ELSE 'open' END,
-               TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(i * 97 % 31536000),
-               CASE WHEN i % 4 = 0 THEN TIMESTAMPTZ '2026-06-01 00:00:00+00' + to_seconds(i % 1000000) END,
+               TIMESTAMPTZ '2026-01-01 00:00:00+00' + (i * 97 % 31536000) * INTERVAL '1 second',
+               CASE WHEN i % 4 = 0 THEN TIMESTAMPTZ '2026-06-01 00:00:00+00' + (i % 1000000) * INTERVAL '1 second' END,
                now(), now(), now(), now()
-        FROM range(430000) t(i)
+        FROM generate_series(0, 429999) t(i)
         """, {"seller": seller.id})
     started = clock.perf_counter()
     with db.transaction(cur):

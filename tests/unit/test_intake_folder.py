@@ -13,6 +13,7 @@ from leadcore import __main__ as cli
 from leadcore.auth import SYSTEM
 from leadcore.errors import PermissionDenied, ValidationErrors
 from leadcore.intake import folder, routing
+from tests import factories
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "intake"
 
@@ -69,7 +70,7 @@ def test_polling_needs_a_folder_and_leaves_young_and_temporary_files(cur, now, s
 def test_the_command_line_prints_a_summary(db_path, con, cur, now, supervisor, inbox, monkeypatch, capsys):
     cur.close()
     con.close()                                       # the command line opens the file itself
-    monkeypatch.setenv("LEADCORE_DB", str(db_path))
+    factories.use_database(monkeypatch, db_path)
     monkeypatch.setenv("LEADCORE_NOW", now.isoformat())
     assert cli.main(["intake", str(inbox)]) == 0
     out = capsys.readouterr().out
@@ -91,7 +92,8 @@ def test_intake_settings_are_checked_and_audited(cur, now, manager, source_ids, 
     assert cur.execute("SELECT action FROM audit_log WHERE area = 'intake'").fetchall() == [("update",)]
 
 
-@pytest.mark.parametrize("where", ["outside", "database"])
+@pytest.mark.parametrize("where", ["outside", pytest.param(
+    "database", marks=pytest.mark.duckdb_only("on PostgreSQL the app server holds no database folder"))])
 def test_the_intake_folder_stays_under_its_root_and_away_from_the_database(cur, now, manager, source_ids,
                                                                           tmp_path, monkeypatch, where):
     root = tmp_path / "intake_root"

@@ -308,6 +308,7 @@ def test_the_intake_log_pages_newest_first(cur, now, team):
     assert count_intake_log(cur, SYSTEM) == 5 and count_intake_log(cur, SYSTEM, "rejected") == 0
 
 
+@pytest.mark.duckdb_only("the benchmark copies the DuckDB file")
 def test_the_benchmark_mix_goes_through_on_a_copy(db_path, con, cur, now, team, count):
     from benchmarks import intake as bench_intake
 

@@ -23,6 +23,7 @@ from leadcore.mail import autoresponder, outbox
 from leadcore.mail import smtp as mailer
 from leadcore.mail import templates as mail_templates
 from leadcore.mail.html import HEADER_IMAGE_CID
+from tests import factories
 
 FROM = "leads@autohaus.example"
 
@@ -342,7 +343,7 @@ def test_smtp_settings_come_from_environment_then_secrets():
 
 
 def test_send_mail_command(db_path, now, monkeypatch, capsys, smtp_server, tmp_path):
-    monkeypatch.setenv("LEADCORE_DB", str(db_path))
+    factories.use_database(monkeypatch, db_path)
     monkeypatch.setenv("LEADCORE_NOW", now.isoformat())
     monkeypatch.chdir(tmp_path)                          # no .streamlit/secrets.toml here
     for key in mailer.ENV_KEYS:

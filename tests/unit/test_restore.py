@@ -13,6 +13,8 @@ from leadcore import db
 from leadcore.admin import backup, restore
 from leadcore.errors import PermissionDenied, ValidationError
 
+pytestmark = pytest.mark.duckdb_only("backups are DuckDB's EXPORT DATABASE; PostgreSQL is backed up with pg_dump")
+
 
 @pytest.fixture
 def saved(cur, now, admin, make_lead, tmp_path) -> Path:

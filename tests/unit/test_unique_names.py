@@ -18,6 +18,7 @@ def _back_to_0010(path):
     return con
 
 
+@pytest.mark.duckdb_only("upgrades an existing DuckDB file")
 def test_the_migration_upgrades_a_database_with_clean_data(db_path, now):
     con = _back_to_0010(db_path)
     con.execute("INSERT INTO users (username, full_name, email, role, password_hash, created_at)"
@@ -32,6 +33,7 @@ def test_the_migration_upgrades_a_database_with_clean_data(db_path, now):
         con.close()
 
 
+@pytest.mark.duckdb_only("upgrades an existing DuckDB file")
 def test_the_migration_refuses_twins_and_names_them(db_path):
     con = _back_to_0010(db_path)
     for name in ("Racer0x", "racer0x"):
