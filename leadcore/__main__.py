@@ -1,5 +1,5 @@
 """Command line: python -m leadcore init | demo | user add | escalate | send-mail | jobs | intake | backup |
-restore | bench (see README)."""
+restore | copy-to-postgres | bench (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ import sys
 
 from babel.numbers import format_decimal
 
-from leadcore import auth, clock, db, i18n, roles
+from leadcore import auth, clock, db, i18n, postgres, roles
 from leadcore.errors import DatabaseBusy, LeadcoreError, ValidationErrors
 from leadcore.i18n import _
 
@@ -164,6 +164,24 @@ def cmd_restore(args: argparse.Namespace) -> None:
         name=done.backup.name, rows=_number(done.backup.rows), target=target, kept=kept))
 
 
+def cmd_copy_to_postgres(args: argparse.Namespace) -> None:
+    import time
+
+    from leadcore.admin import to_postgres
+
+    if not postgres.is_url(args.url):
+        raise LeadcoreError(_("Give the PostgreSQL database as a URL: postgresql://user@host:port/database."))
+    source = db.connect(db.database_path())       # the DuckDB file, whatever LEADCORE_DATABASE_URL says
+    try:
+        copied = to_postgres.copy_to_postgres(source, args.url, _progress_bar, time.monotonic)
+    finally:
+        source.close()
+    print(_("Copied {path} into {url}: {tables} tables, {rows} rows, counts and checksums equal, in {seconds} s.").format(
+        path=db.database_path(), url=args.url.split("@")[-1], tables=len(copied.tables),
+        rows=_number(sum(copied.tables.values())), seconds=_number(copied.seconds, 1)))
+    print(_("Start the app with LEADCORE_DATABASE_URL set to that URL (its password from the environment)."))
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     # The benchmarks live beside the product (benchmarks/), not in it: loaded only when asked for.
     from benchmarks import common, load, run
@@ -222,6 +240,10 @@ def parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true", help="replace a database that holds data "
                          "(kept as <file>.before-restore)")
     restore.set_defaults(func=cmd_restore)
+    copy = sub.add_parser("copy-to-postgres", help="copy the DuckDB database (LEADCORE_DB) into an empty "
+                          "PostgreSQL database and verify every table")
+    copy.add_argument("url", metavar="URL", help="postgresql://user@host:port/database")
+    copy.set_defaults(func=cmd_copy_to_postgres)
     bench = sub.add_parser("bench", help="measure list queries, lead creation and page runs")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     bench.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")

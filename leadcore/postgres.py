@@ -196,6 +196,14 @@ class Cursor:
             self._release()
 
 
+def stream(cur: Cursor, sql: str, chunk: int = 50_000) -> Iterator[tuple]:
+    """The rows of a large SELECT, fetched in chunks by a server-side cursor (inside a transaction)."""
+    with cur.held() as connection, connection.cursor(name="leadcore_stream") as rows:
+        rows.itersize = chunk
+        rows.execute(sql)
+        yield from rows
+
+
 def _params(params: Sequence | dict | None) -> Sequence | dict:
     if params is None:
         return ()
