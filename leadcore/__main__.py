@@ -40,7 +40,7 @@ def _start_language(con, args: argparse.Namespace) -> None:
 def cmd_init(args: argparse.Namespace) -> None:
     con = db.connect()
     _start_language(con, args)
-    print(_("Database ready: {path}").format(path=db.database_path()))
+    print(_("Database ready: {path}").format(path=db.database_name()))
     con.close()
 
 
@@ -50,12 +50,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     con = db.connect()
     has_leads = con.execute("SELECT count(*) FROM leads").fetchall()[0][0] > 0
     if has_leads and args.if_empty:
-        print(_("Database {path} has data already; no demo data added.").format(path=db.database_path()))
+        print(_("Database {path} has data already; no demo data added.").format(path=db.database_name()))
         return
     _start_language(con, args)
     summary = demo.generate(con, clock.now(), leads=args.leads, seed=args.seed, progress=_progress_bar)
     print(_("Demo data in {path}: {users} users, {contacts} contacts, {leads} leads, {events} events "
-            "in {seconds} s.").format(path=db.database_path(), users=_number(summary.users),
+            "in {seconds} s.").format(path=db.database_name(), users=_number(summary.users),
                                       contacts=_number(summary.contacts), leads=_number(summary.leads),
                                       events=_number(summary.events), seconds=_number(summary.seconds, 1)))
     print(_("Sign in as: {names} (password {password}).").format(
@@ -125,7 +125,11 @@ def cmd_jobs(args: argparse.Namespace) -> None:
     from leadcore.scheduler import Scheduler
 
     smtp = mailer.smtp_config(os.environ, mailer.read_secrets_file())
-    results = Scheduler(db.connect(), clock.now, jobs.background_jobs(smtp)).run_once()
+    scheduler = Scheduler(db.connect(), clock.now, jobs.background_jobs(smtp))
+    try:
+        results = scheduler.run_once()      # the group's jobs only when no app server leads
+    finally:
+        scheduler.stop()
     for name, result in results.items():
         print(f"{name}: " + (str(result) if result is not None else _("nothing to do")))
     if smtp is None:

@@ -26,9 +26,10 @@ _local = threading.local()
 
 @st.cache_resource(show_spinner=False)
 def root_connection(path: str) -> duckdb.DuckDBPyConnection:
-    """The server's one connection to the database file (cached per path for the process): the
-    Streamlit server is the one process that holds the file read-write (DuckDB rule); every run
-    and thread takes its own cursor() from it, and tests and the benchmark share it too."""
+    """The server's one connection to the database (cached per file or URL for the process): on
+    DuckDB the Streamlit server is the one process that holds the file read-write; on PostgreSQL
+    it is this server's connection pool. Every run and thread takes its own cursor() from it, and
+    tests and the benchmark share it too."""
     _configure_logging()
     return db.connect(path)
 
@@ -51,13 +52,18 @@ def _configure_logging() -> None:
 
 
 def database_file() -> str:
-    """The database this server serves (shown to admins in the sidebar)."""
-    return str(db.database_path())
+    """The database this server serves (shown to admins in the sidebar; a URL without password)."""
+    return db.database_name()
+
+
+def _database() -> str:
+    """The configured database: LEADCORE_DATABASE_URL, else the DuckDB file."""
+    return db.database_url() or str(db.database_path())
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """This thread's cursor on the shared connection; cursors are never shared across threads."""
-    path = str(db.database_path())
+    path = _database()
     if getattr(_local, "path", None) != path:
         _local.cursor = root_connection(path).cursor()
         _local.path = path
@@ -200,8 +206,8 @@ def start_background_jobs() -> None:
     if background_jobs_enabled():
         # SPEC: the sweep also runs on page load (throttled to once a minute per process). It goes
         # first, so the first page a user sees already counts what the sweep found.
-        jobs.sweep_if_due(cursor(), now())
-        _scheduler(str(db.database_path()))
+        jobs.sweep_on_page_load(cursor(), now())
+        _scheduler(_database())
 
 
 def allow_only(check: Callable[[User], None]) -> None:
