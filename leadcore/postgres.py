@@ -239,21 +239,25 @@ class SessionLock:
 
     def hold(self) -> bool:
         """True while this process holds the lock (taken now or earlier and still ours)."""
-        try:
-            if self._connection is None or self._connection.closed:
-                self._held = False
-                self._connection = psycopg.connect(self.url, autocommit=True, application_name=self.application_name,
-                                                   **_KEEPALIVES)
-                self._connection.execute(_SERVER_KEEPALIVES)
-            if self._held:
-                self._connection.execute("SELECT 1")    # still connected, so still holding
-            else:
-                self._held = bool(self._connection.execute("SELECT pg_try_advisory_lock(%s)",
-                                                           [self.key]).fetchone()[0])
-        except psycopg.Error as error:
-            # The connection broke: whatever we held, PostgreSQL freed with the session.
-            log.warning("lost the connection of %s: %s", self.application_name, error)
-            self._drop()
+        for attempt in (1, 2):      # a broken connection (PostgreSQL restarted): once more, afresh
+            try:
+                return self._hold()
+            except psycopg.Error as error:
+                # Whatever we held, PostgreSQL freed with the session.
+                log.warning("lost the connection of %s: %s", self.application_name, error)
+                self._drop()
+        return False
+
+    def _hold(self) -> bool:
+        if self._connection is None:
+            self._connection = psycopg.connect(self.url, autocommit=True, application_name=self.application_name,
+                                               **_KEEPALIVES)
+            self._connection.execute(_SERVER_KEEPALIVES)
+        if self._held:
+            self._connection.execute("SELECT 1")    # still connected, so still holding
+        else:
+            self._held = bool(self._connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                                       [self.key]).fetchone()[0])
         return self._held
 
     def release(self) -> None:
