@@ -1,5 +1,5 @@
 """Command line: python -m leadcore init | demo | user add | escalate | send-mail | jobs | intake | backup |
-restore | bench (see README)."""
+restore | bench | cluster (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -182,6 +182,12 @@ def cmd_bench(args: argparse.Namespace) -> None:
         raise LeadcoreError(f"The load benchmark stopped with status {status}.")
 
 
+def cmd_cluster(args: argparse.Namespace) -> None:
+    from leadcore import cluster
+
+    cluster.run(servers=args.servers, port=args.port, postgres_port=args.postgres_port, demo_leads=args.leads)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m leadcore", description="leadcore command line.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -233,6 +239,14 @@ def parser() -> argparse.ArgumentParser:
                        help="signed-in sessions over the websocket instead (benchmarks/load.py's "
                             "options follow, e.g. --pages leads dashboard --sessions 1 5 10)")
     bench.set_defaults(func=cmd_bench)
+    group = sub.add_parser("cluster", help="try a dealer group on this machine: PostgreSQL in data/postgres/, "
+                           "several app servers and HAProxy in front, until Ctrl-C")
+    group.add_argument("--servers", type=int, default=3, help="app servers (default 3)")
+    group.add_argument("--port", type=int, default=8500, help="HAProxy's port on 127.0.0.1 (default 8500); "
+                       "the servers take the next ones")
+    group.add_argument("--postgres-port", type=int, default=55432, help="PostgreSQL's port (default 55432)")
+    group.add_argument("--leads", type=int, default=20_000, help="demo leads for an empty database")
+    group.set_defaults(func=cmd_cluster)
     return p
 
 
