@@ -117,12 +117,14 @@ class Cluster:
         try:
             for name, app_port in self.app_ports.items():
                 self._spawn(name, self._streamlit(app_port))
+            # The proxy only once every server answers: one it found down at its start would be
+            # taken in only after two passed checks, and its first browsers sent elsewhere.
+            for name in self.app_ports:
+                self._wait_healthy(name, self.app_url(name))
             config = self.folder / "haproxy.cfg"
             config.write_text(haproxy_config(self.port, list(self.app_ports.values())), encoding="utf-8")
             # -db: in the foreground, so it is our child and stops with us.
             self._spawn("haproxy", [haproxy_binary(), "-db", "-f", str(config)])
-            for name in self.app_ports:
-                self._wait_healthy(name, self.app_url(name))
             self._wait_healthy("haproxy", self.url)
         except BaseException:
             self.stop()

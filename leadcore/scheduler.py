@@ -47,6 +47,7 @@ class Scheduler:
         self._thread = threading.Thread(target=self._run, name="leadcore-scheduler", daemon=True)
 
     def start(self) -> Scheduler:
+        log.info("Background jobs every %g s", self._interval)
         self._thread.start()
         return self
 
