@@ -1,4 +1,5 @@
-# leadcore: `make run` starts the app with demo data, `make test` runs every test.
+# leadcore: `make run` starts the app with demo data, `make test` runs every test (on DuckDB, then
+# on PostgreSQL), `make cluster` tries a dealer group (several servers over PostgreSQL).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -7,7 +8,11 @@ PORT   ?= 8501
 # Only this machine by default; ADDRESS=0.0.0.0 serves the dealership's network.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test test-unit test-app test-e2e bench demo init browser messages clean-db
+# A dealer group on this machine: PostgreSQL in data/postgres/, SERVERS app servers, HAProxy on CLUSTER_PORT.
+SERVERS ?= 3
+CLUSTER_PORT ?= 8500
+
+.PHONY: run test test-unit test-app test-e2e test-postgres bench demo init browser group-packages cluster messages clean-db
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +38,25 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
-test: $(VENV)/.installed browser
+# PostgreSQL (the second backend's tests, the local cluster) and HAProxy (the cluster and its
+# browser test) are Debian's packages; install them once when either is missing.
+group-packages:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && { [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1; }; } || { \
+	  echo "Installing Debian's postgresql and haproxy for a dealer group..."; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql haproxy >/dev/null; }
+
+# Every test on DuckDB (browser journeys included), then every unit and AppTest test that touches
+# a database once more on a PostgreSQL the tests start (tests/conftest.py).
+test: $(VENV)/.installed browser group-packages
 	$(PY) -m pytest
+	LEADCORE_TEST_ENGINE=postgres $(PY) -m pytest tests/unit tests/app
+
+test-postgres: $(VENV)/.installed group-packages
+	LEADCORE_TEST_ENGINE=postgres $(PY) -m pytest tests/unit tests/app
+
+cluster: $(VENV)/.installed group-packages
+	$(PY) -m leadcore cluster --servers $(SERVERS) --port $(CLUSTER_PORT) --leads $(DEMO_LEADS)
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
@@ -42,7 +64,7 @@ test-unit: $(VENV)/.installed
 test-app: $(VENV)/.installed
 	$(PY) -m pytest tests/app
 
-test-e2e: $(VENV)/.installed browser
+test-e2e: $(VENV)/.installed browser group-packages
 	$(PY) -m pytest tests/e2e
 
 bench: $(VENV)/.installed

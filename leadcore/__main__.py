@@ -1,5 +1,5 @@
 """Command line: python -m leadcore init | demo | user add | escalate | send-mail | jobs | intake | backup |
-restore | copy-to-postgres | bench (see README)."""
+restore | copy-to-postgres | bench | cluster (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -40,7 +40,7 @@ def _start_language(con, args: argparse.Namespace) -> None:
 def cmd_init(args: argparse.Namespace) -> None:
     con = db.connect()
     _start_language(con, args)
-    print(_("Database ready: {path}").format(path=db.database_path()))
+    print(_("Database ready: {path}").format(path=db.database_name()))
     con.close()
 
 
@@ -50,12 +50,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     con = db.connect()
     has_leads = con.execute("SELECT count(*) FROM leads").fetchall()[0][0] > 0
     if has_leads and args.if_empty:
-        print(_("Database {path} has data already; no demo data added.").format(path=db.database_path()))
+        print(_("Database {path} has data already; no demo data added.").format(path=db.database_name()))
         return
     _start_language(con, args)
     summary = demo.generate(con, clock.now(), leads=args.leads, seed=args.seed, progress=_progress_bar)
     print(_("Demo data in {path}: {users} users, {contacts} contacts, {leads} leads, {events} events "
-            "in {seconds} s.").format(path=db.database_path(), users=_number(summary.users),
+            "in {seconds} s.").format(path=db.database_name(), users=_number(summary.users),
                                       contacts=_number(summary.contacts), leads=_number(summary.leads),
                                       events=_number(summary.events), seconds=_number(summary.seconds, 1)))
     print(_("Sign in as: {names} (password {password}).").format(
@@ -125,7 +125,11 @@ def cmd_jobs(args: argparse.Namespace) -> None:
     from leadcore.scheduler import Scheduler
 
     smtp = mailer.smtp_config(os.environ, mailer.read_secrets_file())
-    results = Scheduler(db.connect(), clock.now, jobs.background_jobs(smtp)).run_once()
+    scheduler = Scheduler(db.connect(), clock.now, jobs.background_jobs(smtp))
+    try:
+        results = scheduler.run_once()      # the group's jobs only when no app server leads
+    finally:
+        scheduler.stop()
     for name, result in results.items():
         print(f"{name}: " + (str(result) if result is not None else _("nothing to do")))
     if smtp is None:
@@ -196,6 +200,12 @@ def cmd_bench(args: argparse.Namespace) -> None:
         raise LeadcoreError(f"The load benchmark stopped with status {status}.")
 
 
+def cmd_cluster(args: argparse.Namespace) -> None:
+    from leadcore import cluster
+
+    cluster.run(servers=args.servers, port=args.port, postgres_port=args.postgres_port, demo_leads=args.leads)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m leadcore", description="leadcore command line.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -251,6 +261,14 @@ def parser() -> argparse.ArgumentParser:
                        help="signed-in sessions over the websocket instead (benchmarks/load.py's "
                             "options follow, e.g. --pages leads dashboard --sessions 1 5 10)")
     bench.set_defaults(func=cmd_bench)
+    group = sub.add_parser("cluster", help="try a dealer group on this machine: PostgreSQL in data/postgres/, "
+                           "several app servers and HAProxy in front, until Ctrl-C")
+    group.add_argument("--servers", type=int, default=3, help="app servers (default 3)")
+    group.add_argument("--port", type=int, default=8500, help="HAProxy's port on 127.0.0.1 (default 8500); "
+                       "the servers take the next ones")
+    group.add_argument("--postgres-port", type=int, default=55432, help="PostgreSQL's port (default 55432)")
+    group.add_argument("--leads", type=int, default=20_000, help="demo leads for an empty database")
+    group.set_defaults(func=cmd_cluster)
     return p
 
 

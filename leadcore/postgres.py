@@ -13,7 +13,8 @@ same surface over psycopg 3 and a connection pool:
 * DDL types (`BLOB`, `DOUBLE`) are renamed when a migration runs (`ddl`);
 * bulk rows (Arrow tables) arrive through `COPY` into a temporary table (`staged`), where DuckDB
   registers the Arrow table as a view;
-* errors: `IntegrityError`, `RetryableError` and `Error` cover both engines' exceptions.
+* errors: `IntegrityError`, `RetryableError` and `Error` cover both engines' exceptions;
+* the group's job leader (leader.py) holds a session-level advisory lock (`SessionLock`).
 
 A cursor holds a pooled connection only while a transaction (or a staged table) needs it, and
 returns it after every statement otherwise: a hundred signed-in people then share a few
@@ -22,7 +23,10 @@ connections, the way they share one DuckDB file.
 from __future__ import annotations
 
 import io
+import logging
+import os
 import re
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -80,6 +84,10 @@ class Database:
 
     def execute(self, sql: str, params: Sequence | dict | None = None) -> Cursor:
         return self._default.execute(sql, params)
+
+    def held(self):
+        """Cursor.held on the connection's own cursor (bulk work given the connection: the demo)."""
+        return self._default.held()
 
     def close(self) -> None:
         self.pool.close()
@@ -202,6 +210,76 @@ def stream(cur: Cursor, sql: str, chunk: int = 50_000) -> Iterator[tuple]:
         rows.itersize = chunk
         rows.execute(sql)
         yield from rows
+# --- a lock one app server of the group holds ---------------------------------------------------
+
+log = logging.getLogger("leadcore.postgres")
+# TCP keepalives on the lock's connection, both ways. PostgreSQL frees a session lock only when
+# the session ends; a server that vanishes (power cut, network gone) never says goodbye, so
+# PostgreSQL probes the idle connection (after 10 s, every 5 s, 3 misses: ~25 s) and ends it.
+# The holder's side probes too, so a holder cut off from PostgreSQL learns it is no longer
+# holding and stops (its next check fails) instead of working on beside the new holder.
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+               "connect_timeout": 10}
+_SERVER_KEEPALIVES = ("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+                      "SET tcp_keepalives_count = 3")
+
+
+class SessionLock:
+    """A PostgreSQL session-level advisory lock on a connection of its own, outside the pool
+    (a pooled connection is handed to others and would carry the lock with it).
+
+    `hold()` is asked again and again (each scheduler tick): it takes the lock when it is free
+    and otherwise confirms that this connection still holds it. Advisory locks are per database,
+    so the dealer groups of one PostgreSQL server do not meet.
+    """
+
+    def __init__(self, url: str, key: int, purpose: str) -> None:
+        self.url, self.key = url, key
+        # Who holds it is visible to the admins: pg_stat_activity.application_name.
+        self.application_name = f"leadcore {purpose} {socket.gethostname()}:{os.getpid()}"[:63]
+        self._connection: psycopg.Connection | None = None
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        """As of the last `hold()` (no round trip)."""
+        return self._held
+
+    def hold(self) -> bool:
+        """True while this process holds the lock (taken now or earlier and still ours)."""
+        for attempt in (1, 2):      # a broken connection (PostgreSQL restarted): once more, afresh
+            try:
+                return self._hold()
+            except psycopg.Error as error:
+                # Whatever we held, PostgreSQL freed with the session.
+                log.warning("lost the connection of %s: %s", self.application_name, error)
+                self._drop()
+        return False
+
+    def _hold(self) -> bool:
+        if self._connection is None:
+            self._connection = psycopg.connect(self.url, autocommit=True, application_name=self.application_name,
+                                               **_KEEPALIVES)
+            self._connection.execute(_SERVER_KEEPALIVES)
+        if self._held:
+            self._connection.execute("SELECT 1")    # still connected, so still holding
+        else:
+            self._held = bool(self._connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                                       [self.key]).fetchone()[0])
+        return self._held
+
+    def release(self) -> None:
+        """Let go (closing the session frees the lock)."""
+        self._drop()
+
+    def _drop(self) -> None:
+        self._held = False
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except psycopg.Error:
+                pass
 
 
 def _params(params: Sequence | dict | None) -> Sequence | dict:

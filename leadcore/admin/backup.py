@@ -81,6 +81,8 @@ def backup(con_or_cur: duckdb.DuckDBPyConnection, target_dir: str | Path | None,
     """Export the database into a new folder under target_dir (None: backup_root()); returns it."""
     if kind not in (NIGHTLY, MANUAL):
         raise ValueError(f"unknown backup kind {kind!r}")
+    if db.engine(con_or_cur) == "postgres":
+        raise LeadcoreError(not_on_postgres())
     report = progress or (lambda fraction, message: None)
     cur = con_or_cur
     require_backup_actor(cur, actor)        # before anything is written; again in the snapshot
@@ -182,6 +184,13 @@ def _sync_folder(folder: Path) -> None:
 
 def _size(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
+
+
+def not_on_postgres() -> str:
+    # EXPORT DATABASE is DuckDB's; a PostgreSQL database is backed up by its own tools, which
+    # copy it consistently while every app server keeps writing.
+    return _("leadcore's backups are exports of a DuckDB database. This dealership runs on PostgreSQL: "
+             "back it up with pg_dump or your database provider's snapshots (README, \"A dealer group\").")
 
 
 # --- reading and pruning backups -------------------------------------------------------------
@@ -293,6 +302,8 @@ def nightly_backup(cur: duckdb.DuckDBPyConnection, now: datetime) -> Path | None
     Idempotent: once tonight's backup is recorded, further calls that night do nothing. A failed
     backup is not recorded, so the next tick tries again.
     """
+    if db.engine(cur) == "postgres":
+        return None         # the database server's own backups (not_on_postgres)
     wanted = backup_settings(cur)
     local = now.astimezone(settings.timezone(cur))
     if local.time() < time.fromisoformat(wanted.nightly_at):

@@ -206,7 +206,7 @@ def start_background_jobs() -> None:
     if background_jobs_enabled():
         # SPEC: the sweep also runs on page load (throttled to once a minute per process). It goes
         # first, so the first page a user sees already counts what the sweep found.
-        jobs.sweep_if_due(cursor(), now())
+        jobs.sweep_on_page_load(cursor(), now())
         _scheduler(_database())
 
 

@@ -7,6 +7,10 @@ time"); one resubmitted for 10:20 is reminded at 09:50 ("due soon"). Seeding goe
 factories too. The browser runs as a German desk would (de-DE, Europe/Berlin, 1400x900).
 Screenshots of the journeys, and of every failure, go to test-artifacts/e2e/.
 
+A dealer group (`dealer_group`, `group_desk`): two servers behind HAProxy over a PostgreSQL
+database of the session's test server (tests/conftest.py), started by leadcore/cluster.py as
+`python -m leadcore cluster` starts them; seeded in this process (PostgreSQL has no file lock).
+
 Test modules do not import from this file; every helper is a fixture.
 """
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from leadcore.cluster import STICKY_COOKIE, Cluster
 from tests import factories
 from tests.factories import PINNED_NOW
 
@@ -40,6 +45,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 TIMEOUT_MS = 20_000          # generous: the first run of a page imports pandas, pyarrow, altair
 SETTLE_MS = 250              # lets a click's rerun start before we wait for it to end
 SERVER_START_S = 60
+GROUP_TICK_S = 1             # the dealer group's scheduler interval: takeovers in seconds
 
 # Seeded contacts: who each test may use without creating one (no test shares another's contact).
 SEEDED_CONTACTS = {
@@ -80,11 +86,11 @@ class Server:
     contact_ids: dict[str, int] = field(default_factory=dict)
 
 
-def _seed(path: Path, language: str | None = None) -> dict[str, int]:
+def _seed(path: Path | str, language: str | None = None) -> dict[str, int]:
     """Users, contacts and one overdue lead through tests/factories.py (so through leadcore's
-    services). Runs in a child process (see `_seeded_database`), so no connection of this test
-    process can hold DuckDB's file lock. language: the dealership starts in it, as
-    `python -m leadcore init --language` makes it."""
+    services), into a DuckDB file or a PostgreSQL URL. A DuckDB file is seeded in a child process
+    (see `_seeded_database`), so no connection of this test process can hold its lock.
+    language: the dealership starts in it, as `python -m leadcore init --language` makes it."""
     from leadcore import db
 
     now = datetime.fromisoformat(PINNED_NOW)
@@ -189,6 +195,73 @@ def german_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     contact_ids = _seeded_database(db_path, "de")
     with streamlit_server(db_path) as url:
         yield Server(url=url, db_path=db_path, contact_ids=contact_ids)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A dealer group: app servers app1, app2 behind HAProxy (`url`) over one PostgreSQL database."""
+    cluster: Cluster
+    database_url: str
+    contact_ids: dict[str, int]
+
+    @property
+    def url(self) -> str:
+        return self.cluster.url
+
+
+@pytest.fixture(scope="module")
+def dealer_group(postgres_server, _postgres_template, tmp_path_factory) -> Iterator[Group]:
+    """Two `streamlit run app.py` servers behind HAProxy over a fresh, seeded PostgreSQL database
+    of the session's test server; the schedulers tick every second (the pinned clock as ever)."""
+    tmp_path = tmp_path_factory.mktemp("group")
+    name = f"e2e_group_{os.getpid()}_{tmp_path.name}"
+    url = postgres_server.create_database(name, template=_postgres_template)
+    contact_ids = _seed(url)
+    group = Cluster(tmp_path / "cluster", _free_port_block(3), url, servers=2,
+                    env={"LEADCORE_NOW": PINNED_NOW, "LEADCORE_SCHEDULER_INTERVAL": str(GROUP_TICK_S),
+                         "LEADCORE_BACKUP_DIR": str(tmp_path / "backups")})
+    try:
+        with group:
+            yield Group(group, url, contact_ids)
+    finally:
+        postgres_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_port_block(size: int) -> int:
+    """A port whose next size-1 ports are free too (HAProxy's, then the servers')."""
+    for _ in range(50):
+        first = _free_port()
+        try:
+            probes = []
+            for port in range(first, first + size):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError("no block of free ports")
+
+
+@pytest.fixture
+def group_desk(browser: Browser, dealer_group: Group, request: pytest.FixtureRequest):
+    """desk_on('app1'): a fresh browser session that HAProxy's sticky cookie keeps on that server."""
+    contexts = []
+
+    def desk_on(server: str) -> Desk:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="de-DE",
+                                      timezone_id="Europe/Berlin")
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_cookies([{"name": STICKY_COOKIE, "value": server, "url": dealer_group.url}])
+        contexts.append(context)
+        return Desk(context.new_page(), dealer_group, f"{request.node.name}-{server}")
+
+    yield desk_on
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")
