@@ -8,6 +8,7 @@ from datetime import time
 import pandas as pd
 import streamlit as st
 
+from leadcore import db
 from leadcore.admin import backup
 from leadcore.errors import LeadcoreError
 from leadcore.i18n import N_, _
@@ -20,6 +21,10 @@ KINDS = {backup.NIGHTLY: N_("Nightly"), backup.MANUAL: N_("Manual")}
 
 
 def backup_tab() -> None:
+    if db.engine(session.cursor()) == "postgres":
+        # The database server's own backups apply; say so before anyone clicks anything.
+        st.info(backup.not_on_postgres(), icon=":material/database:")
+        return
     root = backup.backup_root()
     st.caption(_("Backups are folders of Parquet files under {folder} on the server, one per backup; "
                  "copy them to another machine to keep them safe.").format(folder=fmt.md_escape(str(root))))
