@@ -82,14 +82,14 @@ def dashboard_rows(db_path: str | Path, runs: int = 15,
     pages/dashboard.py. The page run's goal is twice `baseline_page_ms` (the 10,000-lead run)."""
     from leadcore.ui import session
 
+    # Cached reads are used outside a script run here; Streamlit warns about that each time (a
+    # filter, not a level: Streamlit resets its loggers' levels).
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
     on_postgres = isinstance(db_path, str) and db_path.startswith("postgres")
     if on_postgres:
         con = db.connect(db_path)
     else:
-        # The cached connection is used outside a script run here; Streamlit warns about that
-        # each time (a filter, not a level: Streamlit resets its loggers' levels).
-        logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-            lambda record: "missing ScriptRunContext" not in record.getMessage())
         path = str(Path(db_path).resolve())
         con = session.root_connection(path)          # the connection the page will use, too
     cur = con.cursor()
