@@ -46,6 +46,9 @@ IntegrityError = (duckdb.ConstraintException, psycopg.errors.IntegrityError)
 RetryableError = (duckdb.TransactionException, psycopg.errors.SerializationFailure,
                   psycopg.errors.DeadlockDetected)
 Error = (duckdb.Error, psycopg.Error)
+# A statement stopped on purpose: interrupt() (DuckDB), or a cancel or statement_timeout (PostgreSQL).
+Interrupted = (duckdb.InterruptException, psycopg.errors.QueryCanceled)
+OutOfMemory = (duckdb.OutOfMemoryException, psycopg.errors.OutOfMemory)
 
 # Per server: a Streamlit process runs its sessions' reruns on threads of its own; more than this
 # many statements at the same moment wait for a connection (PostgreSQL's own limit is 100).
@@ -55,6 +58,10 @@ POOL_WAIT = 30.0
 # made inside the transaction still holds at COMMIT), PostgreSQL gets from its predicate locks,
 # across every app server. A transaction that lost gets SerializationFailure and runs again.
 BEGIN = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+# A read-only transaction (Explore's reads: `BEGIN TRANSACTION READ ONLY` on DuckDB) reads one
+# snapshot; it needs none of SERIALIZABLE's predicate locks, which a scan of a million rows
+# would take by the page.
+BEGIN_READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 def is_url(target: object) -> bool:
@@ -86,7 +93,8 @@ class Database:
         return self._default.execute(sql, params)
 
     def held(self):
-        """Cursor.held on the connection's own cursor (bulk work given the connection: the demo)."""
+        """As Cursor.held, on the database's own cursor (a DuckDB connection is a cursor too:
+        db.insert_rows(con, ...) inside db.transaction(con), as the demo generator does)."""
         return self._default.held()
 
     def close(self) -> None:
@@ -143,7 +151,7 @@ class Cursor:
         word = sql.lstrip()[:8].upper()
         if word.startswith("BEGIN"):
             self._hold()
-            sql = BEGIN
+            sql = BEGIN_READ_ONLY if re.search(r"\bREAD\s+ONLY\b", sql, re.IGNORECASE) else BEGIN
         text, needs_params = translate(sql)
         with self._connection() as connection:
             try:
@@ -165,6 +173,14 @@ class Cursor:
         if word.startswith(("COMMIT", "ROLLBACK", "END")):
             self._release()
         return self
+
+    def interrupt(self) -> None:
+        """Stop the statement this cursor is running (from another thread), as DuckDB's
+        interrupt() does: the statement fails with QueryCanceled. Only a cursor holding its
+        connection (inside a transaction) has a statement to stop."""
+        connection = self._held
+        if connection is not None:
+            connection.cancel_safe()
 
     def executemany(self, sql: str, rows: Sequence[Sequence | dict]) -> Cursor:
         text, _ = translate(sql)

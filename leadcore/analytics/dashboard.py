@@ -29,6 +29,11 @@ __all__ = [
 
 UTC = timezone.utc
 _HOUR_US = 3_600_000_000
+# Ends a subquery whose per-row values the query names several times (epoch microseconds of
+# an instant): PostgreSQL would otherwise fold the subquery into the query and compute each
+# value again wherever it is named (the calendar join and worked_until / local_date: 6 times a
+# row; 350 -> 275 ms at a million leads). A no-op on DuckDB.
+_ONCE = "OFFSET 0"
 WEEKLY_AFTER_DAYS = 60            # longer periods show new leads per week, not per day
 PRESETS = ("today", "7 days", "30 days", "this quarter", "custom")
 def require_dashboard(user: User) -> None:
@@ -137,13 +142,16 @@ def open_snapshot(q: Scope) -> pd.DataFrame:
 
 def new_per_bucket(q: Scope) -> pd.DataFrame:
     cal, cal_params = calendar_cte(q.rules, q.start, q.end)
-    day = local_date("epoch_us(l.arrived_at)", "c")
+    day = local_date("t.arrived_us", "c")
     bucket = f"date_trunc('week', {day})::DATE" if q.weekly else day
     return _query(q.cur, f"""
-        WITH {cal}, a AS (
-            SELECT l.source_id, {bucket} AS period_start, count(*) AS leads
-            FROM leads l JOIN cal c ON c.day = epoch_us(l.arrived_at) // {DAY_US}
+        WITH {cal}, t AS (
+            SELECT l.source_id, epoch_us(l.arrived_at) AS arrived_us FROM leads l
             WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
+            {_ONCE}),
+        a AS (
+            SELECT t.source_id, {bucket} AS period_start, count(*) AS leads
+            FROM t JOIN cal c ON c.day = t.arrived_us // {DAY_US}
             GROUP BY 1, 2)
         SELECT a.period_start, s.name AS source, s.position AS source_position, a.leads
         FROM a JOIN sources s ON s.id = a.source_id
@@ -161,16 +169,21 @@ def response_table(q: Scope) -> pd.DataFrame:
     # The calendar covers the period and the latest first response of its leads.
     cal, cal_params = calendar_cte(q.rules, q.start, q.end if pd.isna(latest) else
                                     max(q.end, latest.to_pydatetime()))
-    worked = (f"greatest({worked_until('epoch_us(l.first_response_at)', 'cb')}"
-              f" - {worked_until('epoch_us(l.arrived_at)', 'ca')}, 0)")
+    worked = (f"greatest({worked_until('t.responded_us', 'cb')}"
+              f" - {worked_until('t.arrived_us', 'ca')}, 0)")
     return _query(q.cur, f"""
-        WITH {cal}, r AS (
-            SELECT l.source_id, {worked} AS worked_us
+        WITH {cal}, t AS (
+            SELECT l.source_id, epoch_us(l.arrived_at) AS arrived_us,
+                   epoch_us(l.first_response_at) AS responded_us
             FROM leads l
-            JOIN cal ca ON ca.day = epoch_us(l.arrived_at) // {DAY_US}
-            JOIN cal cb ON cb.day = epoch_us(l.first_response_at) // {DAY_US}
             WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
-              AND l.first_response_at IS NOT NULL),
+              AND l.first_response_at IS NOT NULL
+            {_ONCE}),
+        r AS (
+            SELECT t.source_id, {worked} AS worked_us
+            FROM t
+            JOIN cal ca ON ca.day = t.arrived_us // {DAY_US}
+            JOIN cal cb ON cb.day = t.responded_us // {DAY_US}),
         g AS (
             SELECT source_id,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY worked_us) / {_HOUR_US} AS median_hours,

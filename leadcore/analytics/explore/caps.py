@@ -6,27 +6,37 @@ restored by one owner and two analysts cannot double the budget.
 What this costs: for those seconds the rest of the app (other pages, the scheduler) shares that
 memory headroom and one worker thread. Its own queries are page-sized, so they only slow a little;
 a query of theirs that would need more than the headroom fails and is retried by its caller.
+
+On PostgreSQL every cap is per statement and set by the SQL box itself (work_mem and
+statement_timeout, SET LOCAL in its own transaction): nothing database-wide is lowered. The lock
+still lets one SQL-box query run at a time per app server: work_mem holds per sort or hash table,
+so analysts at once would take that many times from the memory the sellers' queries share.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import duckdb
-
-from leadcore import process
+from leadcore import db, process
 from leadcore.analytics.explore.read_only import QueryFailed
 from leadcore.i18n import _
 
 __all__ = ["sql_box_limits"]
 
 @contextmanager
-def sql_box_limits(cur: duckdb.DuckDBPyConnection, memory: int, threads: int, wait: float) -> Iterator[None]:
-    """Hold the SQL box's lock (QueryFailed after `wait` seconds) and lower the database's
-    memory_limit and threads while the block runs; both come back afterwards, also on errors."""
+def sql_box_limits(cur, memory: int, threads: int, wait: float) -> Iterator[None]:
+    """Hold the SQL box's lock (QueryFailed after `wait` seconds) and, on DuckDB, lower the
+    database's memory_limit and threads while the block runs; both come back afterwards, also
+    on errors."""
     one_at_a_time = process.PROCESS.sql_box
     if not one_at_a_time.acquire(timeout=wait):
         raise QueryFailed(_("Another SQL query is running at the moment. Try again in a few seconds."))
+    if db.engine(cur) == "postgres":
+        try:
+            yield
+        finally:
+            one_at_a_time.release()
+        return
     admin = cur.cursor()
     try:
         limit, workers, used = admin.execute(

@@ -28,7 +28,9 @@ ROW_CAP = 10_000
 BUILDER_TIMEOUT_S = 20.0     # the builder's own queries: bounded, but a year of 10M leads takes a while
 MAX_GROUPS = 3
 AGGREGATES = ("count", "sum", "mean", "median", "min", "max")
-_SQL_AGGREGATE = {"sum": "sum", "mean": "avg", "median": "median", "min": "min", "max": "max"}
+# f"{function}(column)"; the median in the form both engines read (PostgreSQL has no median()).
+_SQL_AGGREGATE = {"sum": "sum({})", "mean": "avg({})", "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {})",
+                  "min": "min({})", "max": "max({})"}
 
 
 class QueryRefused(LeadcoreError):
@@ -253,7 +255,7 @@ def _where(cur, d: Dataset, conditions: tuple[Condition, ...]) -> tuple[str, dic
         ref = f"d.{_ident(col.name)}"
         if cond.values:
             values = [v for v in cond.values if v is not None]
-            cast = {"flag": "BOOLEAN", "number": "DOUBLE"}.get(col.kind, "VARCHAR")
+            cast = {"flag": "BOOLEAN", "number": "DOUBLE PRECISION"}.get(col.kind, "VARCHAR")
             test = f"{ref} IN (SELECT unnest($v{i}::{cast}[]))"
             if len(values) < len(cond.values):
                 test = f"({test} OR {ref} IS NULL)"
@@ -310,7 +312,7 @@ def _measure_sql(d: Dataset, m: Measure) -> str:
     if not _meaningful(col, m.function):
         raise QueryRefused(_("{function} of {column} is not meaningful.").format(
             function=m.function, column=col.name))
-    return f"{_SQL_AGGREGATE[m.function]}(d.{_ident(col.name)}) AS {_ident(m.label)}"
+    return f"{_SQL_AGGREGATE[m.function].format(f'd.{_ident(col.name)}')} AS {_ident(m.label)}"
 
 
 def build_sql(cur, q: ExploreQuery, limit: int = ROW_CAP + 1) -> tuple[str, dict]:

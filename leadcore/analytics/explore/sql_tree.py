@@ -4,11 +4,15 @@ that will run, walked with the scopes DuckDB binds by, against the allow-lists o
 Scopes matter because DuckDB reads a table name it cannot bind (no visible CTE, no table or
 view) as a file path: a WITH-name defined inside a subquery and used outside it would otherwise
 pass a "every name is a view or a CTE" check and read a file of the server.
+
+The reading is done by an in-memory DuckDB of its own (parsing binds nothing, so it needs no
+tables), on either engine: the SQL box speaks DuckDB's SQL on PostgreSQL too (sql_box.py).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 
 import duckdb
 
@@ -16,7 +20,7 @@ from leadcore.analytics.explore import sql_allowed as allowed
 from leadcore.analytics.explore.catalogue import VIEWS, QueryRefused
 from leadcore.i18n import _
 
-__all__ = ["check_tree", "no_table_functions", "views_text"]
+__all__ = ["check_tree", "no_table_functions", "parser", "views_text"]
 
 
 @dataclass
@@ -37,8 +41,20 @@ def _not_allowed(what: str) -> QueryRefused:
     return QueryRefused(_("{what} is not allowed here.").format(what=what))
 
 
-def _parse(cur: duckdb.DuckDBPyConnection, sql: str) -> dict:
-    tree = json.loads(cur.execute("SELECT json_serialize_sql($q)", {"q": sql}).fetchall()[0][0])
+@cache
+def _parser_database() -> duckdb.DuckDBPyConnection:
+    # It reads text and never a file: external access stays off.
+    return duckdb.connect(":memory:", config={"enable_external_access": False})
+
+
+def parser() -> duckdb.DuckDBPyConnection:
+    """A cursor of DuckDB's parser for this thread's check (DuckDB cursors are per thread)."""
+    return _parser_database().cursor()
+
+
+def _parse(sql: str) -> dict:
+    with parser() as reader:
+        tree = json.loads(reader.execute("SELECT json_serialize_sql($q)", {"q": sql}).fetchall()[0][0])
     if tree.get("error"):
         raise QueryRefused(_("The query could not be read: {error}").format(
             error=tree.get("error_message", "")))
@@ -47,11 +63,11 @@ def _parse(cur: duckdb.DuckDBPyConnection, sql: str) -> dict:
     return tree["statements"][0]["node"]
 
 
-def check_tree(cur: duckdb.DuckDBPyConnection, sql: str) -> None:
+def check_tree(sql: str) -> None:
     """QueryRefused unless every table DuckDB will bind is a documented view or a CTE visible at
     that place, and every function, expression and FROM item is on the allow-lists."""
     walk = _Walk()
-    _node(_parse(cur, sql), frozenset(), walk)
+    _node(_parse(sql), frozenset(), walk)
     if walk.concat_pieces > allowed.CONCAT_PIECES:
         raise QueryRefused(_("The query joins more than {n} pieces of text with || or concat.")
                            .format(n=allowed.CONCAT_PIECES))
