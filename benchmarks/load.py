@@ -541,7 +541,8 @@ async def profile(server: Server, page: str, reruns: int, py_spy: str, rate: int
             await s.run(s.client_state(target))
         for mode in ("gil", "script"):
             raw = out_dir / f"pyspy-{label}-{mode}.txt"
-            spy = subprocess.Popen([py_spy,  # noqa: ASYNC220 - starts at once; runs beside the loop "record", "--pid", str(server.pid), "--format", "raw",
+            # py-spy starts at once and runs beside the loop
+            spy = subprocess.Popen([py_spy, "record", "--pid", str(server.pid), "--format", "raw",  # noqa: ASYNC220
                                     "--rate", str(rate), "--output", str(raw), "--full-filenames"]
                                    + (["--gil"] if mode == "gil" else []),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
