@@ -6,6 +6,7 @@ that part, not app.py's navigation and the page around it.
 import streamlit as st
 
 from leadcore.i18n import _
+from leadcore.leads import changes
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
 from leadcore.leads.listing import LeadFilter
@@ -49,7 +50,7 @@ def work_list() -> None:
     page = lead_list.list_leads(cur, user, now, lead_filter, after=after, page_size=PAGE_SIZE)
     # Counted again only when the filter, who looks or the data changed (a new lead counts).
     total = kept_total("leads_pager", (user.id, lead_filter, session.reference().version,
-                                       lead_list.leads_version(cur)),
+                                       changes.leads_version(cur)),
                        lambda: lead_list.count_leads(cur, user, now, lead_filter))
     if page.rows.empty:
         st.info(_("No leads match. Change the search or the filters, or create a new lead."),

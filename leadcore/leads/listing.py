@@ -111,13 +111,6 @@ def count_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Le
     return cur.execute(f"SELECT count(*) FROM leads l WHERE {where.sql}", params).fetchall()[0][0]
 
 
-def leads_version(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """Changes when any lead does: every change of a lead (created, worked, handed over,
-    completed, taken in) appends to its events. Cheap (~0.3 ms at 2,000,000 events), so a page
-    can keep its count of the list until this moves."""
-    return tuple(cur.execute("SELECT count(*), coalesce(max(id), 0) FROM lead_events").fetchall()[0])
-
-
 def _with_names(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
     """Customer, editor and source names for one page of leads (a join over ~50 rows)."""
     if rows.empty:
