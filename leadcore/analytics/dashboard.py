@@ -9,7 +9,7 @@ light, day...); pandas only reshapes those.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import duckdb
 import pandas as pd
@@ -22,28 +22,13 @@ from leadcore.rules import duetime
 from leadcore.rules.sql import DAY_US, calendar_cte, escalation_level_sql, local_date, traffic_light_sql, worked_until
 
 __all__ = [
-    "PRESETS",
-    "Aggregates",
-    "Dashboard",
-    "DashboardFilter",
-    "KeyFigures",
-    "Scope",
-    "aggregates",
-    "bucket_of",
-    "by_source_table",
-    "completion_table",
-    "dashboard",
-    "locations",
-    "new_per_bucket",
-    "open_snapshot",
-    "preset_period",
-    "require_dashboard",
-    "response_table",
-    "scope",
-    "shaped",
+    "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",
+    "preset_period", "locations", "bucket_of", "by_source_table", "dashboard",
+    "Scope", "scope", "open_snapshot", "new_per_bucket", "response_table", "completion_table",
+    "Aggregates", "aggregates", "shaped",
 ]
 
-UTC = UTC
+UTC = timezone.utc
 _HOUR_US = 3_600_000_000
 WEEKLY_AFTER_DAYS = 60            # longer periods show new leads per week, not per day
 PRESETS = ("today", "7 days", "30 days", "this quarter", "custom")
