@@ -11,8 +11,8 @@ from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
 from leadcore.leads.listing import LeadFilter
 from leadcore.rules import duetime
+from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
-from leadcore.ui import session
 from leadcore.ui.bulk_actions import bulk_actions
 from leadcore.ui.lead_detail import lead_detail
 from leadcore.ui.pager import current_after, kept_total, pager_controls
@@ -36,12 +36,20 @@ def lead_view(lead_id: int) -> None:
     # the whole page shows the list again.
     if st.query_params.get("lead") != str(lead_id):
         st.rerun()
-    session.show_flash()
-    lead_detail(lead_id, on_back=close_lead)
+    # A fragment's error would otherwise show Streamlit's trace (app.py's guard is not around a
+    # fragment's own rerun, and Streamlit catches the error inside the fragment on a full run).
+    with actions.page_errors():
+        session.show_flash()
+        lead_detail(lead_id, on_back=close_lead)
 
 
 @st.fragment
 def work_list() -> None:
+    with actions.page_errors():      # as in lead_view: a sentence, never a trace
+        _work_list()
+
+
+def _work_list() -> None:
     # Read here, not at the top of the page: a fragment's rerun does not run the page again.
     cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
     session.show_flash()
