@@ -14,9 +14,8 @@ from leadcore.analytics.dashboard import DashboardFilter
 from leadcore.i18n import N_, _
 from leadcore.leads import service as leads
 from leadcore.ui import chart as kept_chart
-from leadcore.ui import dashboard_numbers
+from leadcore.ui import dashboard_numbers, session
 from leadcore.ui import format as fmt
-from leadcore.ui import session
 
 cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
 session.allow_only(analytics.require_dashboard)
