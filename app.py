@@ -3,7 +3,6 @@ import streamlit as st
 
 from leadcore import roles, sign_in
 from leadcore.i18n import _
-from leadcore.leads import notifications
 from leadcore.ui import actions, session
 from leadcore.ui import format as fmt
 
@@ -68,7 +67,7 @@ if user is None:
 unread = 0
 with actions.page_errors():      # a failing sweep or count must not keep anyone from the pages
     session.start_background_jobs()
-    unread = notifications.unread_count(session.cursor(), user)
+    unread = session.unread_notifications(user)
 # The count in the title is the sidebar's badge; url_path keeps the page's address stable.
 PAGES["notifications"] = (
     st.Page("pages/notifications.py", title=_("Notifications") + (f" ({unread})" if unread else ""),

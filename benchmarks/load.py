@@ -186,6 +186,7 @@ class RunResult:
     elements: list = field(default_factory=list)   # (type, element) when collected
     exceptions: list[str] = field(default_factory=list)
     page_not_found: bool = False
+    fragment_ids: set[str] = field(default_factory=set)   # fragments whose deltas the run sent
     messages: int = 0
     bytes: int = 0
 
@@ -213,10 +214,12 @@ class Session:
                 await self.ws.close()
             self.ws = None
 
-    def client_state(self, page_script_hash: str = "", page_name: str = "", widget_states=None):
+    def client_state(self, page_script_hash: str = "", page_name: str = "", widget_states=None,
+                     fragment_id: str = ""):
+        """A rerun of the page, or with fragment_id only of that fragment (as a click in it does)."""
         _, ClientState, ContextInfo, _, _, WidgetStates = _proto()
         state = ClientState(query_string="", page_script_hash=page_script_hash, page_name=page_name,
-                            widget_states=widget_states or WidgetStates(),
+                            fragment_id=fragment_id, widget_states=widget_states or WidgetStates(),
                             context_info=ContextInfo(timezone=self.timezone, timezone_offset=-60,
                                                      locale="en-US", url=f"http://{HOST}:{self.port}/",
                                                      is_embedded=False, color_scheme="light"))
@@ -243,6 +246,8 @@ class Session:
                 self.cached_hashes.add(msg.hash)
             kind = msg.WhichOneof("type")
             if kind == "delta":
+                if msg.delta.fragment_id:
+                    result.fragment_ids.add(msg.delta.fragment_id)
                 if msg.delta.WhichOneof("type") == "new_element":
                     element = msg.delta.new_element
                     etype = element.WhichOneof("type")
@@ -357,23 +362,36 @@ async def open_sessions(server: Server, n: int, signed_in: bool, user: str, pass
 
 async def measure(server: Server, page: str, n: int, seconds: float, max_reruns: int, warmup: int,
                   user: str, password: str, rss_every: float = 0.0, log=print) -> Row:
-    """N sessions rerun one page back to back for `seconds` (or max_reruns each)."""
+    """N sessions rerun one page back to back for `seconds` (or max_reruns each).
+
+    A page named "leads#fragment" reruns only the page's fragment (the Leads list), as a
+    filter or pager click does: the page runs fully once, then its fragment over and over."""
     signed_in = server.name == "leadcore"
     row = Row(server.name, page if signed_in else "trivial", n)
+    page, _hash, mode = page.partition("#")
     sessions = await open_sessions(server, n, signed_in, user, password)
     try:
         targets = [s.page_hash(page) if signed_in else s.main_hash for s in sessions]
+        fragments = [""] * n
+        if mode == "fragment":
+            for i, s in enumerate(sessions):
+                first = await s.run(s.client_state(targets[i]))
+                if not first.fragment_ids:
+                    raise LoadError(f"{page}: the page drew no fragment")
+                fragments[i] = min(first.fragment_ids)     # the Leads list page draws one
 
         async def rerun(i: int) -> RunResult:
             s = sessions[i]
-            result = await s.run(s.client_state(targets[i]))
+            result = await s.run(s.client_state(targets[i], fragment_id=fragments[i]))
             if result.status not in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"):
                 result.exceptions.append(f"script finished with {result.status}")
             if result.page_not_found:
                 result.exceptions.append("page not found")
-            if signed_in and (result.navigation is None
-                              or result.navigation.page_script_hash != targets[i]):
+            if signed_in and not fragments[i] and (result.navigation is None
+                                                   or result.navigation.page_script_hash != targets[i]):
                 result.exceptions.append("the server ran another page")
+            if fragments[i] and result.status != "FINISHED_FRAGMENT_RUN_SUCCESSFULLY":
+                result.exceptions.append("the server ran more than the fragment")
             return result
 
         async def warm(i: int) -> None:
@@ -541,7 +559,8 @@ async def profile(server: Server, page: str, reruns: int, py_spy: str, rate: int
             await s.run(s.client_state(target))
         for mode in ("gil", "script"):
             raw = out_dir / f"pyspy-{label}-{mode}.txt"
-            spy = subprocess.Popen([py_spy,  # noqa: ASYNC220 - starts at once; runs beside the loop "record", "--pid", str(server.pid), "--format", "raw",
+            # py-spy starts at once and runs beside the loop
+            spy = subprocess.Popen([py_spy, "record", "--pid", str(server.pid), "--format", "raw",  # noqa: ASYNC220
                                     "--rate", str(rate), "--output", str(raw), "--full-filenames"]
                                    + (["--gil"] if mode == "gil" else []),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -612,7 +631,8 @@ def parser() -> argparse.ArgumentParser:
                "--server-arg X passes X to `streamlit run` (repeatable; X may start with --).")
     p.add_argument("--db", required=True, help="the DuckDB file (a demo database; not held by another process)")
     p.add_argument("--pages", nargs="+", default=["leads"],
-                   help="url paths of leadcore pages (leads = the default page, dashboard, contacts, ...)")
+                   help="url paths of leadcore pages (leads = the default page, dashboard, contacts, ...);"
+                        " leads#fragment reruns only the list fragment, as a filter or pager click does")
     p.add_argument("--sessions", nargs="+", type=int, default=[1, 5, 10])
     p.add_argument("--seconds", type=float, default=20.0, help="measured window per (page, sessions)")
     p.add_argument("--max-reruns", type=int, default=5000, help="rerun cap per session and window")

@@ -2,6 +2,7 @@
 escalation sweep at each size."""
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -11,9 +12,10 @@ import duckdb
 
 from benchmarks.common import APPTEST_RUNS, BENCH_NOW, apptest_leads_page_ms, quantiles, time_ms
 from leadcore import db, demo
-from leadcore.admin import users
+from leadcore.admin import reference, users
+from leadcore.auth import User
 from leadcore.contacts import service as contacts
-from leadcore.leads import escalation
+from leadcore.leads import changes, escalation
 from leadcore.leads import listing as lead_list
 from leadcore.leads import service as leads
 from leadcore.leads.listing import LeadFilter
@@ -74,6 +76,7 @@ def measure(path: Path, size: int, runs: int) -> list[dict]:
             cur, manager, BENCH_NOW, LeadFilter(text=national)), q)
         add("Leads count: manager, open", lambda: lead_list.count_leads(
             cur, manager, BENCH_NOW, LeadFilter()), q)
+        results.extend(_page_reads(con, cur, manager, size, runs))
         add(f"Contacts search '{common[:4]}'", lambda: contacts.search_contacts(
             cur, common[:4]), q)
         add("Contacts first page (no query)", lambda: contacts.search_contacts(cur, ""), q)
@@ -110,6 +113,74 @@ def measure(path: Path, size: int, runs: int) -> list[dict]:
                         "median": None, "p90": None, "goal": "page", "error": error,
                         "trace": traceback.format_exc()})
     return results
+
+
+PAGE_SESSIONS = 5            # sessions asking for the list at once, as the load benchmark has them
+
+
+def _page_reads(con: duckdb.DuckDBPyConnection, cur: duckdb.DuckDBPyConnection, manager: User,
+                size: int, runs: int) -> list[dict]:
+    """What one run of the Leads page asks the database, and what that costs on a shared server.
+
+    The list rows above time list_leads alone, on an idle machine, by wall clock. A page run asks
+    more (the reference data's fingerprint, the leads' version, the count when the filter
+    changed), DuckDB spreads one query over both cores (its CPU is ~1.5x its wall time), and
+    with several sessions at once the cores are shared: the same call then takes several times
+    as long. The manager's page opens with LeadFilter() (open leads, not "my leads").
+    """
+    def rerun() -> None:
+        reference.current(cur)
+        lead_list.list_leads(cur, manager, BENCH_NOW, LeadFilter())
+        changes.leads_version(cur)
+
+    def filter_changed() -> None:
+        rerun()
+        lead_list.count_leads(cur, manager, BENCH_NOW, LeadFilter())
+
+    rows = []
+    for operation, work in (("Leads page reads: a rerun (reference, list, leads' version)", rerun),
+                            ("Leads page reads: filter changed (and the count)", filter_changed)):
+        median, p90 = quantiles(time_ms(work, runs))
+        rows.append({"size": size, "operation": operation, "median": median, "p90": p90, "goal": None})
+    cpu = _cpu_ms(lambda: lead_list.list_leads(cur, manager, BENCH_NOW, LeadFilter()), runs)
+    rows.append({"size": size, "operation": "Leads list: manager, first page, CPU of all threads",
+                 "median": cpu, "p90": cpu, "goal": None})
+    shared = _at_once(con, lambda c: lead_list.list_leads(c, manager, BENCH_NOW, LeadFilter()),
+                      PAGE_SESSIONS, runs)
+    median, p90 = quantiles(shared)
+    rows.append({"size": size, "operation": f"Leads list: manager, first page, {PAGE_SESSIONS} sessions at once",
+                 "median": median, "p90": p90, "goal": None})
+    return rows
+
+
+def _cpu_ms(work: Callable[[], object], runs: int) -> float:
+    """CPU time of this process (every thread, DuckDB's included) per call, in ms."""
+    work()
+    started = time.process_time()
+    for _ in range(runs):
+        work()
+    return (time.process_time() - started) * 1000 / runs
+
+
+def _at_once(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], object],
+             sessions: int, runs: int) -> list[float]:
+    """Wall ms per call when `sessions` threads (each with its own cursor) call back to back."""
+    times: list[float] = []
+
+    def session() -> None:
+        cur = con.cursor()
+        work(cur)
+        for _ in range(runs):
+            started = time.perf_counter()
+            work(cur)
+            times.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=session) for _ in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return times
 
 
 def _measure_sweeps(cur: duckdb.DuckDBPyConnection, size: int) -> list[dict]:

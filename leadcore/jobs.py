@@ -46,8 +46,10 @@ def sweep_if_due(cur: duckdb.DuckDBPyConnection, now: datetime,
         state.sweep_lock.release()
 
 
-def sweep_on_page_load(cur: duckdb.DuckDBPyConnection, now: datetime) -> escalation.SweepResult | None:
-    """SPEC section 4's sweep on page load, throttled to once a minute per process; DuckDB only.
+def sweep_on_page_load(cur: duckdb.DuckDBPyConnection, now: datetime,
+                       min_interval: float = 60.0) -> escalation.SweepResult | None:
+    """SPEC section 4's sweep on page load, throttled to once per `min_interval` seconds per
+    process; DuckDB only.
 
     Over PostgreSQL a page load never sweeps: some server of the group always runs the
     scheduler (a page load means one is up, and its scheduler takes the group's lock when
@@ -56,7 +58,7 @@ def sweep_on_page_load(cur: duckdb.DuckDBPyConnection, now: datetime) -> escalat
     leader it would only repeat its own tick, each time on someone's click."""
     if db.engine(cur) == "postgres":
         return None
-    return sweep_if_due(cur, now)
+    return sweep_if_due(cur, now, min_interval)
 
 
 def _escalation(cur: duckdb.DuckDBPyConnection, now: datetime) -> escalation.SweepResult | None:

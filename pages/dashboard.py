@@ -8,14 +8,14 @@ from datetime import date, datetime, time
 import streamlit as st
 
 from leadcore import i18n, roles
-from leadcore.admin import sources
 from leadcore.analytics import charts, exports
 from leadcore.analytics import dashboard as analytics
 from leadcore.analytics.dashboard import DashboardFilter
 from leadcore.i18n import N_, _
 from leadcore.leads import service as leads
+from leadcore.ui import chart as kept_chart
+from leadcore.ui import dashboard_numbers, session
 from leadcore.ui import format as fmt
-from leadcore.ui import session
 
 cur, user, now, tz = session.cursor(), session.require_user(), session.now(), session.timezone()
 session.allow_only(analytics.require_dashboard)
@@ -59,7 +59,7 @@ def headers(table) -> dict:
 # --- header and filters ------------------------------------------------------------------------
 st.title(_("Dashboard"))
 scope = _("all leads") if roles.allows(user.role, roles.SEE_ALL_LEADS) else _("your team's leads")
-st.caption(_("As of {moment} · {scope}").format(moment=fmt.when(now, tz), scope=scope))
+st.caption(_("As of {moment} · {scope}").format(moment=fmt.when(dashboard_numbers.as_of(now), tz), scope=scope))
 
 period_col, custom_col = st.columns([3, 2], vertical_alignment="bottom")
 preset = period_col.segmented_control(
@@ -74,7 +74,7 @@ else:
 location_col, source_col, type_col = st.columns(3)
 location = location_col.selectbox(_("Location"), ["", *analytics.locations(cur)], key="dash_location",
                                   format_func=lambda v: v or _("All locations")) or None
-source_names = {s.id: s.name for s in sources.list_sources(cur, active_only=False)}
+source_names = session.source_names()
 chosen_sources = source_col.multiselect(_("Source"), list(source_names), format_func=source_names.get,
                                         placeholder=_("All sources"), key="dash_sources")
 chosen_types = type_col.multiselect(_("Lead type"), list(leads.LEAD_TYPES), format_func=fmt.lead_type,
@@ -86,7 +86,7 @@ if picked is not None and chosen_sources and picked not in {source_names[i] for 
 dash_filter = DashboardFilter(period_from=period[0], period_to=period[1], location=location,
                               source_ids=tuple(chosen_sources), lead_types=tuple(chosen_types),
                               picked_source=picked)
-data = analytics.dashboard(cur, user, now, dash_filter)
+data = dashboard_numbers.numbers(cur, user, now, dash_filter)
 
 if picked is not None:
     note, clear = st.columns([3.6, 1.4], vertical_alignment="center")
@@ -125,8 +125,10 @@ period_row[3].metric(_("Won · lost"), f"{fmt.number(fig.won)} · {fmt.number(fi
 
 
 # --- the charts ------------------------------------------------------------------------------------
-def card(column, name: str, title: str, caption: str, chart, table, empty: str,
+def card(column, name: str, title: str, caption: str, chart: tuple, table, empty: str,
          clickable: bool = True) -> None:
+    """One chart with its numbers and CSV; `chart` is (builder, its arguments): the spec is made
+    once per content (leadcore.ui.chart), not on every run."""
     with column.container(border=True, key=f"dash_card_{name}"):
         st.markdown("#### " + title)
         st.caption(caption)
@@ -135,18 +137,20 @@ def card(column, name: str, title: str, caption: str, chart, table, empty: str,
             return
         key = f"dash_chart_{name}_{st.session_state.get(GENERATION, 0)}"
         if clickable:
-            st.altair_chart(chart, width="stretch", key=key, on_select=lambda: take_pick(key),
-                            selection_mode=charts.SELECTION)
+            kept_chart.altair_chart(*chart, width="stretch", key=key, on_select=lambda: take_pick(key),
+                                    selection_mode=charts.SELECTION)
         else:
-            st.altair_chart(chart, width="stretch", key=key)
+            kept_chart.altair_chart(*chart, width="stretch", key=key)
         numbers, download = st.columns(2)
         with numbers.popover(_("Numbers"), icon=":material/table:", width="stretch"):
             st.dataframe(table, hide_index=True, column_config=headers(table), key=f"dash_table_{name}")
         # A spreadsheet in German gets the headings as on screen; English keeps the column
         # names its CSV always had (what scripts already read).
-        shown = table if i18n.language() == "en" else table.rename(
+        language = i18n.language()
+        shown = table if language == "en" else table.rename(
             columns={c: _(HEADERS[c]) for c in table.columns if c in HEADERS} | {"period_start": _("From")})
-        download.download_button(_("CSV"), data=exports.to_csv(shown, i18n.language()),
+        # Written when clicked, not on every run (six files a run otherwise).
+        download.download_button(_("CSV"), data=lambda: exports.to_csv(shown, language),
                                  file_name=f"leadcore-{name}.csv",
                                  mime="text/csv", icon=":material/download:", key=f"dash_csv_{name}",
                                  on_click="ignore", width="stretch")
@@ -155,32 +159,32 @@ def card(column, name: str, title: str, caption: str, chart, table, empty: str,
 light_order = list(charts.LIGHT_ORDER)
 left, right = st.columns(2)
 card(left, "open", _("Open leads by source"), _("Now, by traffic light, overdue first."),
-     charts.open_by_light(data.open_by_light, picked),
+     (charts.open_by_light, data.open_by_light, picked),
      analytics.by_source_table(data.open_by_light, "traffic_light", light_order),
      _("No open leads match these filters: nothing is waiting."))
 card(right, "escalated", _("Escalated leads by source"),
      _("Now: level 1 overdue at the seller, level 2 at the supervisor."),
-     charts.escalated(data.escalated, picked),
+     (charts.escalated, data.escalated, picked),
      analytics.by_source_table(data.escalated, "escalation_level", [1, 2]),
      _("Nothing is escalated: every open lead is within its time."))
 
 left, right = st.columns(2)
 card(left, "new", _("New leads per week") if data.bucket == "week" else _("New leads per day"),
      _("Arrived in the period, by source."),
-     charts.new_leads(data.new_leads, data.bucket, picked),
+     (charts.new_leads, data.new_leads, data.bucket, picked),
      data.new_leads.assign(period_start=data.new_leads["period_start"].dt.date),
      _("No new leads arrived in this period."))
 card(right, "response", _("Time to first response"),
      _("Working hours from arrival to first response, leads that arrived in the period."),
-     charts.response_times(data.response_times, picked), data.response_times.round(2),
+     (charts.response_times, data.response_times, picked), data.response_times.round(2),
      _("No lead that arrived in this period has been answered yet."))
 
 left, right = st.columns(2)
 card(left, "completions", _("Completions by reason"),
      _("Completed in the period: blue won, orange lost, grey neutral."),
-     charts.completions(data.completions, picked),
+     (charts.completions, data.completions, picked),
      data.completions, _("No leads were completed in this period."))
 card(right, "workload", _("Workload per editor"),
      _("Open leads now, the overdue part in red; most overdue first (top 15)."),
-     charts.workload(data.workload), data.workload,
+     (charts.workload, data.workload), data.workload,
      _("No open leads: nobody has work waiting."), clickable=False)

@@ -11,12 +11,14 @@ SCOPE = "notifications"
 
 
 def open_lead(notification_id: int) -> None:
+    session.forget_unread()
     actions.run(SCOPE, lambda: notifications.open_notification(
         session.cursor(), session.acting_user(), session.now(), notification_id), None,
         then=lambda lead_id: session.redirect("pages/leads.py", {"lead": str(lead_id)}))
 
 
 def mark_read(notification_ids: list[int] | None) -> None:
+    session.forget_unread()
     actions.run(SCOPE, lambda: notifications.mark_read(
         session.cursor(), session.acting_user(), session.now(), notification_ids), None,
         then=lambda count: session.flash(ngettext(

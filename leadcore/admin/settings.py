@@ -23,6 +23,7 @@ NAME_DISPLAYS = {"first_last": N_("First name Last name"), "last_first": N_("Las
                  "username": N_("Username")}
 FROM_NAME_LIMIT = 100
 HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+DEFAULT_TIMEZONE = "Europe/Berlin"
 
 
 def get(cur: duckdb.DuckDBPyConnection, key: str, default: Any = None) -> Any:
@@ -45,7 +46,12 @@ def put(cur: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
 
 
 def timezone(cur: duckdb.DuckDBPyConnection) -> ZoneInfo:
-    return ZoneInfo(get(cur, "timezone", "Europe/Berlin"))
+    return ZoneInfo(get(cur, "timezone", DEFAULT_TIMEZONE))
+
+
+def get_all(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Every stored setting (one query): what leadcore.admin.reference keeps between changes."""
+    return {key: json.loads(value) for key, value in cur.execute("SELECT key, value FROM settings").fetchall()}
 
 
 def _window(pair: list[str] | None) -> tuple[time, time] | None:
@@ -153,14 +159,23 @@ BASIC_LABELS = {
 
 
 def basic_settings(cur: duckdb.DuckDBPyConnection) -> BasicSettings:
+    return basic_from(get_many(cur, [f.name for f in fields(BasicSettings)]))
+
+
+def basic_from(values: dict[str, Any]) -> BasicSettings:
+    """The basic settings from stored values (get_many, get_all); missing ones are the defaults."""
     defaults = BasicSettings()
-    values = get_many(cur, [f.name for f in fields(defaults)])
     return BasicSettings(**{f.name: values.get(f.name, getattr(defaults, f.name)) for f in fields(defaults)})
 
 
 def dealership_language(cur: duckdb.DuckDBPyConnection) -> str:
     """The dealership's language (mails to customers, users who chose none)."""
-    return i18n.normalise(get(cur, "language")) or i18n.install_default()
+    return language_from(get(cur, "language"))
+
+
+def language_from(stored: str | None) -> str:
+    """The dealership's language from the stored value: until one is saved, the install default."""
+    return i18n.normalise(stored) or i18n.install_default()
 
 
 def user_language(cur: duckdb.DuckDBPyConnection, user) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "require_dashboard", "DashboardFilter", "KeyFigures", "Dashboard", "PRESETS",
     "preset_period", "locations", "bucket_of", "by_source_table", "dashboard",
     "Scope", "scope", "open_snapshot", "new_per_bucket", "response_table", "completion_table",
+    "Aggregates", "aggregates", "shaped",
 ]
 
 UTC = timezone.utc
@@ -341,23 +342,41 @@ class Dashboard:
     workload: pd.DataFrame
 
 
-def dashboard(cur, user: User, now: datetime, f: DashboardFilter) -> Dashboard:
-    """Everything the Dashboard shows, in four aggregate queries (and one bound lookup).
+@dataclass(frozen=True)
+class Aggregates:
+    """The four aggregate queries' results, before shaping (the picked source plays no part)."""
+    snapshot: pd.DataFrame
+    new: pd.DataFrame
+    responses: pd.DataFrame
+    completed: pd.DataFrame
+
+
+def aggregates(cur, user: User, now: datetime, f: DashboardFilter) -> Aggregates:
+    """The four aggregate queries (and one bound lookup); the SQL never filters by the picked
+    source, so a click on a source reuses them."""
+    q = scope(cur, user, now, f)
+    return Aggregates(open_snapshot(q), new_per_bucket(q), response_table(q), completion_table(q))
+
+
+def shaped(a: Aggregates, f: DashboardFilter) -> Dashboard:
+    """What the Dashboard shows from the aggregates (pandas over a few hundred rows).
 
     The charts that have a bar per source (open, escalated, response times, completions) keep
     every source and only highlight a picked one; the key figures, new leads and the workload
     are filtered to it.
     """
-    q = scope(cur, user, now, f)          # the SQL never filters by the picked source
-    snapshot, new = open_snapshot(q), new_per_bucket(q)
-    responses, completed = response_table(q), completion_table(q)
     return Dashboard(
-        figures=_figures(_picked(snapshot, f), _picked(new, f), responses, _picked(completed, f), f),
-        open_by_light=_open_by_light(snapshot),
-        escalated=_escalated(snapshot),
-        new_leads=_new(_picked(new, f)),
+        figures=_figures(_picked(a.snapshot, f), _picked(a.new, f), a.responses, _picked(a.completed, f), f),
+        open_by_light=_open_by_light(a.snapshot),
+        escalated=_escalated(a.snapshot),
+        new_leads=_new(_picked(a.new, f)),
         bucket=bucket_of(f),
-        response_times=_responses(responses),
-        completions=_completions(completed),
-        workload=_workload(_picked(snapshot, f)),
+        response_times=_responses(a.responses),
+        completions=_completions(a.completed),
+        workload=_workload(_picked(a.snapshot, f)),
     )
+
+
+def dashboard(cur, user: User, now: datetime, f: DashboardFilter) -> Dashboard:
+    """Everything the Dashboard shows: the aggregates, shaped."""
+    return shaped(aggregates(cur, user, now, f), f)

@@ -67,7 +67,8 @@ def _conditions(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Le
         where.add(traffic_light_filter_sql(f.traffic_lights))
     if f.contact_id is not None:
         where.add("l.contact_id = $contact", contact=f.contact_id)
-    tz = settings.timezone(cur)
+    # The dealership's days: its time zone is read only when a date limits the list.
+    tz = settings.timezone(cur) if f.created_from or f.created_to else None
     if f.created_from:
         where.add("l.arrived_at >= $from_at", from_at=datetime.combine(f.created_from, datetime.min.time(), tz))
     if f.created_to:
@@ -86,21 +87,24 @@ LIST_COLUMNS = ["id", "customer", "lead_type", "editor_id", "editor", "source", 
 
 def list_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: LeadFilter,
                after: tuple | None = None, page_size: int = 50) -> Page:
-    """One page of the Leads list: open before completed, then by due (overdue first)."""
+    """One page of the Leads list: open before completed, then by due (overdue first).
+
+    In two steps: the page's keys first (sorting every matching lead by its keys alone), then the
+    shown columns for those 50 leads only. Computing the traffic light and reading the subject
+    of every matching lead just to keep 50 cost a third of a Leads rerun's CPU at 1,000,000 leads.
+    """
     where = _conditions(cur, user, now, f)
-    page = fetch_page(
+    keys = fetch_page(
         cur,
-        select=f"SELECT l.id, l.editor_id, l.lead_type, l.subject, l.last_activity_at, l.due_at,"
-               f" {traffic_light_sql()} AS traffic_light, {escalation_level_sql()} AS escalation_level,"
-               f" l.status, (l.status <> 'open') AS closed FROM leads l",
+        select="SELECT l.id, (l.status <> 'open') AS closed, l.due_at FROM leads l",
         where=where.sql,
-        params=where.params,
+        params=db.used_params(where.sql, where.params),
         order=("(l.status <> 'open')", "l.due_at", "l.id"),
         key_columns=("closed", "due_at", "id"),
         after=after,
         page_size=page_size,
     )
-    return Page(_with_names(cur, page.rows), page.next_after)
+    return Page(_shown(cur, now, keys.rows["id"]), keys.next_after)
 
 
 def count_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: LeadFilter) -> int:
@@ -110,22 +114,22 @@ def count_leads(cur: duckdb.DuckDBPyConnection, user: User, now: datetime, f: Le
     return cur.execute(f"SELECT count(*) FROM leads l WHERE {where.sql}", params).fetchall()[0][0]
 
 
-def _with_names(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
-    """Customer, editor and source names for one page of leads (a join over ~50 rows)."""
-    if rows.empty:
+def _shown(cur: duckdb.DuckDBPyConnection, now: datetime, ids: pd.Series) -> pd.DataFrame:
+    """The list's columns for one page of leads, in the page's order (a lookup of ~50 rows)."""
+    if ids.empty:
         return pd.DataFrame(columns=LIST_COLUMNS)
-    names = cur.execute(
+    rows = cur.execute(
         f"""
-        SELECT l.id,
-               {customer_name_sql("c")} AS customer,
-               u.full_name AS editor, s.name AS source
+        SELECT l.id, {customer_name_sql("c")} AS customer, l.lead_type, l.editor_id,
+               u.full_name AS editor, s.name AS source, l.subject, l.last_activity_at, l.due_at,
+               {traffic_light_sql()} AS traffic_light, {escalation_level_sql()} AS escalation_level,
+               l.status
         FROM leads l
         JOIN contacts c ON c.id = l.contact_id
         JOIN users u ON u.id = l.editor_id
         JOIN sources s ON s.id = l.source_id
-        WHERE l.id IN (SELECT unnest(?::BIGINT[]))
+        WHERE l.id IN (SELECT unnest($ids::BIGINT[]))
         """,
-        [rows["id"].astype(int).tolist()],
+        {"ids": ids.astype(int).tolist(), "now": now},
     ).df()
-    merged = rows.merge(names, on="id", how="left")
-    return merged[LIST_COLUMNS].reset_index(drop=True)
+    return ids.to_frame("id").merge(rows, on="id", how="left")[LIST_COLUMNS].reset_index(drop=True)

@@ -21,6 +21,7 @@ import streamlit as st
 
 from leadcore.errors import LeadcoreError, ValidationError, ValidationErrors
 from leadcore.i18n import _
+from leadcore.ui import session
 
 T = TypeVar("T")
 _ERRORS = "_action_errors"
@@ -62,6 +63,9 @@ def run(scope: str, work: Callable[[], T], done: str | Callable[[T], str] | None
         state[_ERRORS] = {"scope": scope, **messages(error)}
         return False
     state.pop(_ERRORS, None)
+    # The work may have changed settings, users or sources that this run already read: the page
+    # that renders after the callback reads them again (a language just saved shows at once).
+    session.forget_reference()
     for key in forget:
         state.pop(key, None)
     if done is not None:

@@ -1,6 +1,9 @@
 """Previous / Next over keyset pages: the session keeps the keys of the pages seen so far."""
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import streamlit as st
 
 from leadcore.i18n import _
@@ -15,6 +18,22 @@ def current_after(key: str, fingerprint: object) -> tuple | None:
         state[f"{key}_fingerprint"] = fingerprint
         state[f"{key}_stack"] = [None]
     return state[f"{key}_stack"][-1]
+
+
+# The clock alone moves leads between traffic lights and escalation levels: a kept total is
+# counted again after this long even when nothing else changed.
+TOTAL_KEPT_FOR = 60.0
+
+
+def kept_total(key: str, fingerprint: object, count: Callable[[], int]) -> int:
+    """The list's total, counted again only when `fingerprint` changes (the filter, who looks,
+    the data's version) or after TOTAL_KEPT_FOR seconds: paging and reruns need no count(*)."""
+    state = st.session_state
+    held = state.get(f"{key}_total")
+    if held is None or held[0] != fingerprint or time.monotonic() - held[1] > TOTAL_KEPT_FOR:
+        held = (fingerprint, time.monotonic(), count())
+        state[f"{key}_total"] = held
+    return held[2]
 
 
 def _forward(key: str, after: tuple) -> None:

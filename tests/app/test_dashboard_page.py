@@ -162,3 +162,59 @@ def test_the_navigation_offers_the_dashboard_to_its_roles(by_role, floor, open_a
     else:
         with pytest.raises(Exception):
             goto(at, PAGE)
+
+
+# --- what a rerun reuses (issue 12): kept aggregates and chart specs ---------------------------
+
+def test_the_figures_count_a_new_or_completed_lead_on_the_next_rerun(people, floor, open_page, make_lead,
+                                                                      cur, now):
+    at = open_page(people.dirk)
+    assert (_metrics(at)["Open leads"], _metrics(at)["New leads"]) == ("4", "5")
+    lead_id = make_lead(people.ben, source="Phone")             # another session, the same minute
+    at.run()
+    assert (_metrics(at)["Open leads"], _metrics(at)["New leads"]) == ("5", "6")
+    lost = cur.execute("SELECT id FROM completion_reasons WHERE outcome = 'lost' LIMIT 1").fetchall()[0][0]
+    leads.complete(cur, people.ben, now, lead_id, lost)
+    at.run()
+    assert (_metrics(at)["Open leads"], _metrics(at)["Won · lost"]) == ("4", "1 · 1")
+
+
+def test_managers_share_the_kept_aggregates_but_a_supervisor_sees_their_team(people, floor, open_page,
+                                                                             monkeypatch):
+    from leadcore.analytics import dashboard as analytics
+
+    open_page(people.dirk)                                      # a manager: the queries run
+    calls = []
+    real = analytics.aggregates
+    monkeypatch.setattr(analytics, "aggregates", lambda *a: calls.append(a[1].username) or real(*a))
+    assert _metrics(open_page(people.frank))["Open leads"] == "4"   # the admin sees all leads too: kept
+    assert calls == []
+    assert _metrics(open_page(people.clara))["Open leads"] == "3"   # her team's: her own queries
+    assert calls == [people.clara.username]
+
+
+def test_a_chart_spec_is_made_once_per_content_and_language():
+    import pandas as pd
+
+    from leadcore import i18n
+    from leadcore.analytics import charts
+    from leadcore.ui import chart
+
+    frame = pd.DataFrame({"source": ["Phone", "Phone"], "traffic_light": ["overdue", "on time"],
+                          "leads": [2, 3]})
+    built = []
+
+    def build(data, picked):
+        built.append(1)
+        return charts.open_by_light(data, picked)
+
+    first = chart.spec(build, frame, None)
+    again = chart.spec(build, frame.copy(), None)              # equal content, another object
+    assert first == again and len(built) == 1
+    assert first is not again                                   # Streamlit may change its copy
+    assert any(p.get("name") == charts.SELECTION for p in first["params"])   # clicks still report
+    chart.spec(build, frame.assign(leads=[2, 4]), None)         # other numbers: a new spec
+    chart.spec(build, frame, "Phone")                           # a picked source: a new spec
+    with i18n.using("de"):
+        chart.spec(build, frame, None)                          # German axes: a new spec
+    assert len(built) == 4

@@ -255,3 +255,50 @@ def test_the_list_shows_editors_as_the_basic_setting_says(people, make_lead, ope
     assert not at.exception
     assert ui.table(at)["editor"].tolist() == [expected]
     assert expected in at.multiselect(key="lead_filter_editor").options
+
+
+# --- what a rerun reads again (issue 12: kept between changes) --------------------------------
+
+def test_the_total_is_kept_but_counts_a_new_lead_on_the_next_rerun(people, contact, make_lead, open_app, ui,
+                                                                     monkeypatch):
+    from leadcore.leads import listing
+
+    for n in range(3):
+        make_lead(people.anna, subject=f"Lead {n}")
+    at = open_app(people.anna)
+    assert "Page 1 · 1–3 of 3" in [c.value for c in at.main.caption]
+    counted = []
+    with monkeypatch.context() as patch:
+        patch.setattr(listing, "count_leads", lambda *a, **k: counted.append(1) or 0)
+        at.run()                               # nothing changed: the kept total, no count(*)
+    assert counted == [] and "Page 1 · 1–3 of 3" in [c.value for c in at.main.caption]
+    make_lead(people.anna, subject="Lead 3")   # another session creates a lead
+    at.run()
+    assert "Page 1 · 1–4 of 4" in [c.value for c in at.main.caption]
+    assert "Lead 3" in ui.table(at)["subject"].tolist()
+
+
+def test_a_setting_saved_in_another_session_shows_on_the_next_rerun(people, make_lead, open_app, cur, now, ui):
+    from dataclasses import replace
+
+    from leadcore.admin import basic, settings
+
+    make_lead(people.anna)
+    at = open_app(people.clara)
+    assert ui.table(at)["editor"].tolist() == ["Anna Becker"]
+    new = replace(settings.basic_settings(cur), user_name_display="username")
+    basic.update_basic_settings(cur, people.frank, now, new)    # the Settings page of another session
+    at.run()
+    assert ui.table(at)["editor"].tolist() == ["anna"]
+
+
+def test_a_user_deactivated_meanwhile_is_signed_out_on_the_next_rerun(people, open_app, cur, now):
+    from leadcore.admin import users
+
+    at = open_app(people.anna)
+    assert at.title[0].value == "Leads"
+    users.set_active(cur, people.frank, now, people.anna.id, False)
+    at.run()
+    assert not at.exception
+    assert "user_id" not in at.session_state
+    assert at.text_input(key="sign_in_username")        # back at the sign-in form

@@ -212,6 +212,8 @@ SERVICES = {
         w.cur, a, w.now, dashboard.DashboardFilter(w.now.date(), w.now.date()))),
     "analytics.dashboard.dashboard": ({"supervisor", "manager", "analyst", "admin"}, lambda w, a: dashboard.dashboard(
         w.cur, a, w.now, dashboard.DashboardFilter(w.now.date(), w.now.date()))),
+    "analytics.dashboard.aggregates": ({"supervisor", "manager", "analyst", "admin"}, lambda w, a: dashboard.aggregates(
+        w.cur, a, w.now, dashboard.DashboardFilter(w.now.date(), w.now.date()))),
     "analytics.explore.catalogue.run_query": ({"manager", "analyst", "admin"}, lambda w, a: catalogue.run_query(
         w.cur, a, w.now, catalogue.ExploreQuery("explore_leads"))),
     "analytics.explore.catalogue.count_rows": ({"manager", "analyst", "admin"}, lambda w, a: catalogue.count_rows(
