@@ -34,6 +34,26 @@ START_SECONDS = 90.0        # a cold first start imports pandas, pyarrow, altair
 HAPROXY_PACKAGE_HINT = "install Debian's haproxy package (apt-get install -y haproxy, or make cluster)"
 
 
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float, name: str = "streamlit") -> None:
+    """Wait until the server at `url` answers its health check; its log's tail when it will not."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LeadcoreError(f"{name} exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url + HEALTH, timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise LeadcoreError(f"{name} not healthy after {seconds:.0f} s:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+
 def server_name(number: int) -> str:
     """app1, app2, ...: HAProxy's name for a server and the value of the sticky cookie."""
     return f"app{number}"
@@ -145,22 +165,10 @@ class Cluster:
                                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def _wait_healthy(self, name: str, url: str) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            process = self.processes[name]
-            if process.poll() is not None:
-                raise LeadcoreError(f"{name} exited with {process.returncode}:\n{self.tail(name)}")
-            try:
-                with urllib.request.urlopen(url + HEALTH, timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise LeadcoreError(f"{name} not healthy after {START_SECONDS:.0f} s:\n{self.tail(name)}")
+        wait_healthy(url, self.processes[name], self.log(name), START_SECONDS, name)
 
     def tail(self, name: str) -> str:
-        return self.log(name).read_text(errors="replace")[-3000:]
+        return _tail(self.log(name))
 
     def exited(self) -> dict[str, int]:
         """The children that have stopped on their own, with their exit codes."""

@@ -54,6 +54,7 @@ OutOfMemory = (duckdb.OutOfMemoryException, psycopg.errors.OutOfMemory)
 # many statements at the same moment wait for a connection (PostgreSQL's own limit is 100).
 POOL_SIZE = 16
 POOL_WAIT = 30.0
+WORK_MEM = "32MB"
 # Every unit of work is SERIALIZABLE: what DuckDB gets from db.write's one-writer turn (a check
 # made inside the transaction still holds at COMMIT), PostgreSQL gets from its predicate locks,
 # across every app server. A transaction that lost gets SerializationFailure and runs again.
@@ -72,6 +73,10 @@ def _configure(connection: psycopg.Connection) -> None:
     # Everything is stored and computed in UTC, as on DuckDB; the UI converts to the dealership's zone.
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET application_name = 'leadcore'")
+    # The Dashboard's aggregates sort a month of leads (~260,000 rows at a million leads): in
+    # memory rather than in temp files (PostgreSQL's default is 4 MB). A pool of POOL_SIZE
+    # connections can use this per sort at most; a few hundred MB in the worst case.
+    connection.execute(f"SET work_mem = '{WORK_MEM}'")
 
 
 class Database:

@@ -21,8 +21,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,7 +30,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from leadcore.cluster import STICKY_COOKIE, Cluster
+from leadcore.cluster import STICKY_COOKIE, Cluster, wait_healthy
 from tests import factories
 from tests.factories import PINNED_NOW
 
@@ -136,21 +134,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"streamlit not healthy after {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
-
-
 @contextmanager
 def streamlit_server(db_path: Path, script: str = "app.py", **env: str) -> Iterator[str]:
     """`streamlit run app.py` (or another `script`) on 127.0.0.1 over `db_path` with the pinned
@@ -169,7 +152,7 @@ def streamlit_server(db_path: Path, script: str = "app.py", **env: str) -> Itera
             stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process, log)
+        wait_healthy(url, process, log, SERVER_START_S)
         yield url
     finally:
         process.terminate()
