@@ -13,17 +13,28 @@ database, and ``benchmarks/trivial_app.py`` as the baseline), opens N websocket 
    send a rerun, wait for ``script_finished``, record the latency, repeat, until the window ends
    or the rerun cap is reached.
 
+With ``--database-url postgresql://...`` the leadcore servers run on that PostgreSQL database
+(LEADCORE_DATABASE_URL; no ``--db``), and with ``--servers N`` the generator starts N leadcore
+servers and HAProxy in front (leadcore.cluster's configuration: round-robin over new connections,
+so each session's websocket stays on the server it was given); the sessions connect to HAProxy and
+the report counts the sessions each server got (HAProxy's sticky cookie on the websocket's answer).
+
 Per (page, N sessions) it reports p50/p95 latency, reruns per second in all, the server's CPU per
 rerun (utime+stime of the server process, all its threads, from /proc/<pid>/stat before and after
-the window, divided by the reruns in it) and the server's RSS, beside the trivial page measured
+the window, divided by the reruns in it; summed over all leadcore servers), PostgreSQL's CPU per rerun
+(all processes of the local cluster listening on the URL's port: postmaster, backends, and the
+backends that exited in the window via the postmaster's cutime+cstime) and the server's RSS, beside the trivial page measured
 the same way in the same run. Output is a Markdown table.
 
     python -m benchmarks.load --db /tmp/load/bench1m.duckdb --pages leads dashboard \
         --sessions 1 5 10 --seconds 20 [--server-arg --runner.postScriptGC=false]
+    python -m benchmarks.load --database-url postgresql://leadcore@127.0.0.1:55432/bench1m \
+        --servers 2 --sessions 5 10 --seconds 20 --no-trivial
 
 Bounded and loopback only: the servers listen on 127.0.0.1 and the sessions connect there only;
-at most 100 sessions, 300 s per window and 100,000 reruns per session and window.
-Both servers are stopped at the end, also on Ctrl-C, SIGTERM or an error.
+at most 100 sessions, 8 leadcore servers, 300 s per window and 100,000 reruns per session and
+window; a --database-url must name 127.0.0.1 or localhost. Every server (and HAProxy) is stopped
+at the end, also on Ctrl-C, SIGTERM or an error.
 """
 from __future__ import annotations
 
@@ -39,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections import Counter
 from contextlib import ExitStack, suppress
@@ -49,6 +61,8 @@ HOST = "127.0.0.1"
 MAX_SESSIONS = 100
 MAX_SECONDS = 300
 MAX_RERUNS = 100_000
+MAX_SERVERS = 8
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 DEFAULT_NOW = "2026-11-27T10:00:00+01:00"   # leadcore's BENCH_NOW: make the demo database with it
 DEFAULT_PASSWORD = "demo1234"
 RERUN_TIMEOUT = 180.0                       # seconds one rerun may take before the run fails
@@ -118,10 +132,13 @@ class Server:
         assert self.proc is not None
         return self.proc.pid
 
+    def command(self) -> list[str]:
+        return [self.python, "-m", "streamlit", "run", str(self.script),
+                "--server.address", HOST, "--server.port", str(self.port), *SERVER_FLAGS, *self.args]
+
     def start(self, timeout: float = 90.0) -> Server:
         self.port = free_port()
-        cmd = [self.python, "-m", "streamlit", "run", str(self.script),
-               "--server.address", HOST, "--server.port", str(self.port), *SERVER_FLAGS, *self.args]
+        cmd = self.command()
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -166,6 +183,89 @@ class Server:
         return proc_memory_mb(self.pid)
 
 
+class Proxy(Server):
+    """HAProxy on 127.0.0.1 and a free port in front of the app servers, with leadcore.cluster's
+    configuration (the one `python -m leadcore cluster` runs); -db keeps it our child."""
+
+    def __init__(self, app_ports: list[int], log_dir: Path) -> None:
+        super().__init__("haproxy", log_dir / "haproxy.cfg", log_dir, dict(os.environ), [], "", log_dir)
+        self.app_ports = app_ports
+
+    def command(self) -> list[str]:
+        from leadcore import cluster
+        self.script.write_text(cluster.haproxy_config(self.port, self.app_ports), encoding="utf-8")
+        return [cluster.haproxy_binary(), "-db", "-f", str(self.script)]
+
+
+def postmaster_pid(port: int) -> int | None:
+    """The local PostgreSQL postmaster started with `-p port` (as leadcore.postgres_server does)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"/postgres") and b"-p" in argv and \
+                argv[argv.index(b"-p") + 1:argv.index(b"-p") + 2] == [str(port).encode()]:
+            return int(entry)
+    return None
+
+
+def postgres_cpu_seconds(postmaster: int) -> float:
+    """utime+stime of the postmaster and its live children (backends, checkpointer, ...), plus the
+    postmaster's cutime+cstime: the children that exited and were reaped."""
+    with open(f"/proc/{postmaster}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    total = sum(int(x) for x in fields[11:15]) / CLK_TCK
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or entry == str(postmaster):
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:          # field 4: the parent
+                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+@dataclass
+class Group:
+    """What the sessions of one kind talk to: one server, or several behind HAProxy."""
+
+    name: str
+    servers: list[Server]
+    proxy: Proxy | None = None
+    postmaster: int | None = None        # the PostgreSQL they run on, when local
+
+    @property
+    def port(self) -> int:
+        return (self.proxy or self.servers[0]).port
+
+    @property
+    def pid(self) -> int:                # --profile: one server only
+        return self.servers[0].pid
+
+    def cpu(self) -> float:
+        return sum(s.cpu() for s in self.servers)
+
+    def cpu_each(self) -> list[float]:
+        return [s.cpu() for s in self.servers]
+
+    def postgres_cpu(self) -> float | None:
+        return postgres_cpu_seconds(self.postmaster) if self.postmaster else None
+
+    def memory(self) -> dict[str, float]:
+        """VmRSS and VmHWM summed over the servers."""
+        each = [s.memory() for s in self.servers]
+        return {key: sum(m[key] for m in each) for key in ("VmRSS", "VmHWM")}
+
+    def log_tail(self) -> str:
+        return "\n".join(f"--- {s.name} ---\n{s.log_tail()}" for s in self.servers + [self.proxy] if s)
+
+
 # -------------------------------------------------------------------------------------- sessions
 
 def _proto():
@@ -201,12 +301,18 @@ class Session:
         self.pages: dict[str, str] = {}         # url path -> page_script_hash (after sign-in)
         self.default_page_hash = ""
         self.main_hash = ""
+        self.backend = ""                       # behind HAProxy: the server it was sent to
 
     async def open(self) -> None:
         from websockets.asyncio.client import connect
         self.ws = await connect(f"ws://{HOST}:{self.port}/_stcore/stream", subprotocols=["streamlit"],
                                 origin=f"http://{HOST}:{self.port}", max_size=None,
                                 ping_interval=None, open_timeout=60, close_timeout=5)
+        from leadcore.cluster import STICKY_COOKIE
+        for cookie in self.ws.response.headers.get_all("Set-Cookie"):
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            if name.strip() == STICKY_COOKIE:
+                self.backend = value.strip()
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -346,9 +452,13 @@ class Row:
     error_sample: str = ""
     kb_per_rerun: float = 0.0
     rss_samples: list = field(default_factory=list)
+    servers: int = 1
+    postgres_cpu_ms_per_rerun: float | None = None    # None: not on a local PostgreSQL
+    sessions_per_server: dict = field(default_factory=dict)   # HAProxy's server name -> sessions
+    cpu_pct_per_server: list = field(default_factory=list)
 
 
-async def open_sessions(server: Server, n: int, signed_in: bool, user: str, password: str) -> list[Session]:
+async def open_sessions(server: Group, n: int, signed_in: bool, user: str, password: str) -> list[Session]:
     sessions = [Session(server.port) for _ in range(n)]
     await asyncio.gather(*(s.open() for s in sessions))
     for i in range(0, n, 10):                  # sign in ten at a time (password hashing is costly)
@@ -360,14 +470,14 @@ async def open_sessions(server: Server, n: int, signed_in: bool, user: str, pass
     return sessions
 
 
-async def measure(server: Server, page: str, n: int, seconds: float, max_reruns: int, warmup: int,
+async def measure(server: Group, page: str, n: int, seconds: float, max_reruns: int, warmup: int,
                   user: str, password: str, rss_every: float = 0.0, log=print) -> Row:
     """N sessions rerun one page back to back for `seconds` (or max_reruns each).
 
     A page named "leads#fragment" reruns only the page's fragment (the Leads list), as a
     filter or pager click does: the page runs fully once, then its fragment over and over."""
     signed_in = server.name == "leadcore"
-    row = Row(server.name, page if signed_in else "trivial", n)
+    row = Row(server.name, page if signed_in else "trivial", n, servers=len(server.servers))
     page, _hash, mode = page.partition("#")
     sessions = await open_sessions(server, n, signed_in, user, password)
     try:
@@ -405,7 +515,9 @@ async def measure(server: Server, page: str, n: int, seconds: float, max_reruns:
         latencies: list[float] = []
         errors: list[str] = []
         total_bytes = 0
+        row.sessions_per_server = dict(sorted(Counter(s.backend or "direct" for s in sessions).items()))
         memory0 = server.memory()
+        each0, pg0 = server.cpu_each(), server.postgres_cpu()
         cpu0, usage0 = server.cpu(), resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         deadline = t0 + seconds
@@ -436,6 +548,7 @@ async def measure(server: Server, page: str, n: int, seconds: float, max_reruns:
         await asyncio.gather(*(loop(i) for i in range(n)))
         t1 = time.perf_counter()
         cpu1, usage1 = server.cpu(), resource.getrusage(resource.RUSAGE_SELF)
+        each1, pg1 = server.cpu_each(), server.postgres_cpu()
         stop_sampling.set()
         if sampler:
             await sampler
@@ -452,6 +565,9 @@ async def measure(server: Server, page: str, n: int, seconds: float, max_reruns:
     row.reruns_per_s = len(latencies) / elapsed if elapsed else 0.0
     row.cpu_ms_per_rerun = (cpu1 - cpu0) * 1000 / len(latencies) if latencies else float("nan")
     row.server_cpu_pct = (cpu1 - cpu0) * 100 / elapsed if elapsed else 0.0
+    row.cpu_pct_per_server = [round((b - a) * 100 / elapsed) if elapsed else 0 for a, b in zip(each0, each1)]
+    if pg0 is not None and pg1 is not None and latencies:
+        row.postgres_cpu_ms_per_rerun = (pg1 - pg0) * 1000 / len(latencies)
     row.client_cpu_pct = client_cpu * 100 / elapsed if elapsed else 0.0
     row.rss_start_mb, row.rss_end_mb = memory0["VmRSS"], memory1["VmRSS"]
     row.rss_max_mb = max([memory0["VmRSS"], memory1["VmRSS"]] + [mb for _, mb in row.rss_samples])
@@ -468,9 +584,10 @@ def load_average() -> str:
 
 
 def markdown_table(rows: list[Row], trivial: dict[int, Row]) -> str:
-    lines = [("| Page | Sessions | Reruns | Reruns/s | p50 ms | p95 ms | Server CPU ms/rerun "
-              "| CPU × trivial | Reruns/s ÷ trivial | Server CPU % | RSS start→end MB | Errors |"),
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [("| Page | Servers | Sessions | Reruns | Reruns/s | p50 ms | p95 ms | Server CPU ms/rerun "
+              "| PostgreSQL CPU ms/rerun | CPU × trivial | Reruns/s ÷ trivial | Server CPU % "
+              "| RSS start→end MB | Errors |"),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         base = trivial.get(r.sessions)
         if base and r is not base and base.cpu_ms_per_rerun and base.reruns_per_s:
@@ -479,9 +596,11 @@ def markdown_table(rows: list[Row], trivial: dict[int, Row]) -> str:
         else:
             ratio_cpu = ratio_rate = "1" if r is base else "–"
         name = "Trivial (5 lines)" if r.server == "trivial" else r.page.capitalize()
-        lines.append(f"| {name} | {r.sessions} | {r.reruns} | {r.reruns_per_s:.1f} | {r.p50_ms:.0f} "
-                     f"| {r.p95_ms:.0f} | {r.cpu_ms_per_rerun:.1f} | {ratio_cpu} | {ratio_rate} "
-                     f"| {r.server_cpu_pct:.0f} | {r.rss_start_mb:.0f}→{r.rss_end_mb:.0f} | {r.errors} |")
+        postgres = "–" if r.postgres_cpu_ms_per_rerun is None else f"{r.postgres_cpu_ms_per_rerun:.1f}"
+        cpu_pct = "+".join(str(p) for p in r.cpu_pct_per_server) if r.servers > 1 else f"{r.server_cpu_pct:.0f}"
+        lines.append(f"| {name} | {r.servers} | {r.sessions} | {r.reruns} | {r.reruns_per_s:.1f} | {r.p50_ms:.0f} "
+                     f"| {r.p95_ms:.0f} | {r.cpu_ms_per_rerun:.1f} | {postgres} | {ratio_cpu} | {ratio_rate} "
+                     f"| {cpu_pct} | {r.rss_start_mb:.0f}→{r.rss_end_mb:.0f} | {r.errors} |")
     return "\n".join(lines)
 
 
@@ -543,7 +662,7 @@ def cost_table(raw: Path, rate: int, reruns: int, top: int, only: str = "") -> t
     return lines, total
 
 
-async def profile(server: Server, page: str, reruns: int, py_spy: str, rate: int, out_dir: Path,
+async def profile(server: Group, page: str, reruns: int, py_spy: str, rate: int, out_dir: Path,
                   user: str, password: str, top: int) -> str:
     """One session, `reruns` sequential reruns of the page under py-spy, twice: sampling the GIL
     holder (--gil: the process's one-core bottleneck) and every thread (the script thread's wall
@@ -629,7 +748,11 @@ def parser() -> argparse.ArgumentParser:
                "--sessions 1 5 10 --seconds 20 --server-arg --runner.postScriptGC=false\n"
                "  python -m benchmarks.load --db DB --pages leads dashboard --profile 30 --py-spy PATH\n"
                "--server-arg X passes X to `streamlit run` (repeatable; X may start with --).")
-    p.add_argument("--db", required=True, help="the DuckDB file (a demo database; not held by another process)")
+    p.add_argument("--db", help="the DuckDB file (a demo database; not held by another process)")
+    p.add_argument("--database-url", help="run the leadcore servers on this PostgreSQL database instead "
+                                          "(LEADCORE_DATABASE_URL; 127.0.0.1 or localhost only)")
+    p.add_argument("--servers", type=int, default=1,
+                   help="leadcore servers; above 1 they run behind HAProxy (needs --database-url)")
     p.add_argument("--pages", nargs="+", default=["leads"],
                    help="url paths of leadcore pages (leads = the default page, dashboard, contacts, ...);"
                         " leads#fragment reruns only the list fragment, as a filter or pager click does")
@@ -642,6 +765,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=HOST, help="must be 127.0.0.1 (loopback only)")
     p.add_argument("--app", default=str(ROOT / "app.py"), help="leadcore's app.py")
     p.add_argument("--now", default=DEFAULT_NOW, help="LEADCORE_NOW for the server ('' = real clock)")
+    p.add_argument("--scheduler", choices=("off", "on"), default="off",
+                   help="the servers' background scheduler (LEADCORE_SCHEDULER; on = leadcore's default)")
     p.add_argument("--no-trivial", action="store_true", help="skip the trivial baseline")
     p.add_argument("--rss-every", type=float, default=0.0, help="print the server's RSS every S seconds")
     p.add_argument("--python", default=sys.executable, help="interpreter that runs streamlit")
@@ -667,14 +792,26 @@ def check_bounds(args: argparse.Namespace, server_args: list[str]) -> None:
         raise LoadError(f"max-reruns must be between 1 and {MAX_RERUNS}")
     if not 0 <= args.warmup <= 100 or not 0 <= args.profile <= 1000:
         raise LoadError("warmup must be 0-100 and profile 0-1000 reruns")
-    if not Path(args.db).is_file():
+    if bool(args.db) == bool(args.database_url):
+        raise LoadError("give either --db FILE or --database-url URL")
+    if not 1 <= args.servers <= MAX_SERVERS:
+        raise LoadError(f"servers must be between 1 and {MAX_SERVERS}")
+    if args.servers > 1 and not args.database_url:
+        raise LoadError("several servers need --database-url (DuckDB lets one process hold the file)")
+    if args.servers > 1 and args.profile:
+        raise LoadError("--profile samples one server: leave --servers at 1")
+    if args.database_url:
+        host = urllib.parse.urlsplit(args.database_url).hostname
+        if host not in LOOPBACK_NAMES:
+            raise LoadError(f"refusing database host {host!r}: the load generator runs on loopback only")
+    elif not Path(args.db).is_file():
         raise LoadError(f"no database at {args.db} (make one: LEADCORE_DB={args.db} "
                         f"python -m leadcore demo --leads 1000000)")
     if not Path(args.app).is_file():
         raise LoadError(f"no app at {args.app}")
 
 
-async def run_all(args: argparse.Namespace, servers: dict[str, Server], out_dir: Path) -> list[Row]:
+async def run_all(args: argparse.Namespace, servers: dict[str, Group], out_dir: Path) -> list[Row]:
     rows: list[Row] = []
     trivial: dict[int, Row] = {}
     if args.profile:
@@ -693,9 +830,11 @@ async def run_all(args: argparse.Namespace, servers: dict[str, Server], out_dir:
             rows.append(row)
             if name == "trivial":
                 trivial[n] = row
+            postgres = "–" if row.postgres_cpu_ms_per_rerun is None else f"{row.postgres_cpu_ms_per_rerun:.1f}"
             print(f"    {row.reruns} reruns, {row.reruns_per_s:.1f}/s, p50 {row.p50_ms:.0f} ms, "
                   f"p95 {row.p95_ms:.0f} ms, CPU {row.cpu_ms_per_rerun:.1f} ms/rerun, "
-                  f"client CPU {row.client_cpu_pct:.0f} %, errors {row.errors} {row.error_sample}",
+                  f"PostgreSQL CPU {postgres} ms/rerun, sessions per server "
+                  f"{row.sessions_per_server}, client CPU {row.client_cpu_pct:.0f} %, errors {row.errors} {row.error_sample}",
                   file=sys.stderr, flush=True)
     return rows
 
@@ -715,8 +854,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_bounds(args, server_args)
         app = Path(args.app).resolve()
-        env = dict(os.environ, LEADCORE_DB=str(Path(args.db).resolve()), LEADCORE_SCHEDULER="off",
-                   PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if args.database_url:
+            env["LEADCORE_DATABASE_URL"] = args.database_url
+        else:
+            env["LEADCORE_DB"] = str(Path(args.db).resolve())
+            env.pop("LEADCORE_DATABASE_URL", None)
+        if args.scheduler == "off":
+            env["LEADCORE_SCHEDULER"] = "off"
+        else:
+            env.pop("LEADCORE_SCHEDULER", None)
         if args.now:
             env["LEADCORE_NOW"] = args.now
         else:
@@ -725,29 +872,41 @@ def main(argv: list[str] | None = None) -> int:
             out_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leadcore-load-")))
             started = time.time()
             load0 = load_average()
-            servers = {"leadcore": Server("leadcore", app, app.parent, env, server_args, args.python, out_dir)}
+            names = ["leadcore"] if args.servers == 1 else [f"leadcore{i}" for i in range(1, args.servers + 1)]
+            apps = [Server(name, app, app.parent, env, server_args, args.python, out_dir) for name in names]
+            servers = {"leadcore": Group("leadcore", apps)}
             if not args.no_trivial:
-                servers["trivial"] = Server("trivial", TRIVIAL_APP, app.parent, env, server_args,
-                                            args.python, out_dir)
-            for server in servers.values():
+                servers["trivial"] = Group("trivial", [Server("trivial", TRIVIAL_APP, app.parent, env,
+                                                              server_args, args.python, out_dir)])
+            started_all = [s for group in servers.values() for s in group.servers]
+            for server in started_all:
                 stack.callback(server.stop)      # registered first: stopped on any exit
                 server.start()
-            print(f"servers: {', '.join(f'{s.name} pid {s.pid} port {s.port}' for s in servers.values())}; "
+            if args.servers > 1:
+                proxy = Proxy([s.port for s in apps], out_dir)
+                stack.callback(proxy.stop)       # the proxy first (callbacks run last in, first out)
+                servers["leadcore"].proxy = proxy.start()
+                started_all.append(proxy)
+            if args.database_url:
+                servers["leadcore"].postmaster = postmaster_pid(urllib.parse.urlsplit(args.database_url).port or 5432)
+            print(f"servers: {', '.join(f'{s.name} pid {s.pid} port {s.port}' for s in started_all)}; "
+                  f"PostgreSQL postmaster {servers['leadcore'].postmaster or '–'}; "
                   f"load average {load0}", file=sys.stderr, flush=True)
             try:
                 rows = asyncio.run(run_all(args, servers, out_dir))
             except LoadError:
                 raise
             except Exception as error:
-                for server in servers.values():
-                    print(f"--- {server.name} server log ---\n{server.log_tail()}", file=sys.stderr)
+                for group in servers.values():
+                    print(f"--- {group.name} server log ---\n{group.log_tail()}", file=sys.stderr)
                 raise LoadError(f"{type(error).__name__}: {error}") from error
             if args.profile:
                 return 0
             memory = {name: s.memory() for name, s in servers.items()}
             trivial = {r.sessions: r for r in rows if r.server == "trivial"}
             flags = " ".join(server_args) or "Streamlit's defaults"
-            print(f"\n### {Path(args.db).name}, user {args.user}, {args.seconds:g} s per row, server flags: {flags}\n")
+            database = Path(args.db).name if args.db else args.database_url.rsplit("@", 1)[-1]
+            print(f"\n### {database}, {args.servers} leadcore server(s), scheduler {args.scheduler}, user {args.user}, {args.seconds:g} s per row, server flags: {flags}\n")
             print(markdown_table(rows, trivial))
             print("\nPeak RSS (VmHWM): " + ", ".join(
                 f"{name} {m['VmHWM']:.0f} MB (now {m['VmRSS']:.0f} MB)" for name, m in memory.items()))
@@ -758,11 +917,15 @@ def main(argv: list[str] | None = None) -> int:
             for r in rows:
                 if r.rss_samples:
                     print(f"RSS samples {r.page}/{r.sessions} (s, MB): {r.rss_samples}")
+                if r.servers > 1:
+                    print(f"Sessions per server {r.page}/{r.sessions}: {r.sessions_per_server}, "
+                          f"server CPU % each: {r.cpu_pct_per_server}")
                 if r.errors:
                     print(f"ERRORS {r.page}/{r.sessions}: {r.errors}, e.g. {r.error_sample}")
             if args.json:
                 Path(args.json).write_text(json.dumps(
-                    {"db": str(args.db), "server_args": server_args, "load_before": load0,
+                    {"db": str(args.db or args.database_url), "servers": args.servers,
+                     "scheduler": args.scheduler, "server_args": server_args, "load_before": load0,
                      "load_after": load_average(), "memory": memory,
                      "rows": [r.__dict__ for r in rows]}, indent=1))
             return 1 if any(r.errors for r in rows) else 0

@@ -42,5 +42,8 @@ def test_it_refuses_any_host_but_loopback_and_unbounded_runs(tmp_path, capsys):
     assert load.main(["--db", str(database), "--host", "10.0.0.1", "--sessions", "1"]) == 2
     assert load.main(["--db", str(database), "--sessions", "101"]) == 2
     assert load.main(["--db", str(database), "--seconds", "301"]) == 2
+    assert load.main(["--database-url", "postgresql://leadcore@10.0.0.2:5432/x", "--sessions", "1"]) == 2
+    assert load.main(["--db", str(database), "--servers", "2"]) == 2
     errors = capsys.readouterr().err
     assert "refusing host '10.0.0.1'" in errors and "sessions must be between 1 and 100" in errors
+    assert "refusing database host '10.0.0.2'" in errors and "several servers need --database-url" in errors
