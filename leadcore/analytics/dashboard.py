@@ -162,16 +162,16 @@ def new_per_bucket(q: Scope) -> pd.DataFrame:
         """, dict(q.params, **cal_params))
 
 
+_RESPONSE_MARGIN = timedelta(days=31)
+
+
 def response_table(q: Scope) -> pd.DataFrame:
     """Per source, and for all sources together (source NULL): median and p90 working hours
     from arrival to first response, over the leads that arrived in the period and were worked."""
-    latest = _query(q.cur, f"""
-        SELECT max(l.first_response_at) AS latest FROM leads l
-        WHERE {q.where} AND l.arrived_at >= $from_at AND l.arrived_at < $to_at
-        """, q.params)["latest"].iloc[0]
-    # The calendar covers the period and the latest first response of its leads.
-    cal, cal_params = calendar_cte(q.rules, q.start, q.end if pd.isna(latest) else
-                                    max(q.end, latest.to_pydatetime()))
+    # The calendar covers the period and every first response of its leads: those happened by
+    # now (a month's margin for a clock set back). Not asking the leads for their latest first
+    # response saves a query on the Dashboard's slowest path (~20 ms at a million leads).
+    cal, cal_params = calendar_cte(q.rules, q.start, max(q.end, q.params["now"]) + _RESPONSE_MARGIN)
     worked = (f"greatest({worked_until('t.responded_us', 'cb')}"
               f" - {worked_until('t.arrived_us', 'ca')}, 0)")
     return _query(q.cur, f"""
