@@ -16,7 +16,7 @@ from typing import TypeVar
 import duckdb
 
 from leadcore import postgres, process
-from leadcore.errors import Conflict, DatabaseBusy
+from leadcore.errors import Conflict, DatabaseBusy, LeadcoreError
 
 # Both engines' errors, and bulk rows in (registered Arrow on DuckDB, COPY on PostgreSQL).
 from leadcore.postgres import IntegrityError, RetryableError, insert_rows, staged  # noqa: F401
@@ -42,7 +42,11 @@ def project_path(configured: str | Path) -> Path:
 
 def database_path() -> Path:
     """The database file: LEADCORE_DB, else data/leadcore.duckdb; relative to the project root."""
-    return project_path(os.environ.get("LEADCORE_DB") or DEFAULT_DB_PATH)
+    configured = os.environ.get("LEADCORE_DB") or DEFAULT_DB_PATH
+    if postgres.is_url(str(configured)):
+        # Taken as a path it would quietly create an empty DuckDB file in a folder "postgresql:".
+        raise LeadcoreError("LEADCORE_DB names a DuckDB file; a PostgreSQL database goes in LEADCORE_DATABASE_URL.")
+    return project_path(configured)
 
 
 def database_url() -> str | None:

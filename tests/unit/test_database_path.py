@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from leadcore import db
+from leadcore.errors import LeadcoreError
 
 
 def test_a_relative_path_is_resolved_against_the_project_root(monkeypatch, tmp_path):
@@ -35,3 +38,9 @@ def test_opening_a_database_is_logged_once_per_file(tmp_path, caplog):
         db.connect(path).close()
     assert [r.getMessage() for r in caplog.records if r.name == "leadcore.db"] == \
         [f"Opened the database {path.resolve()}"]
+
+
+def test_a_postgresql_url_in_leadcore_db_is_refused_not_made_a_folder(monkeypatch):
+    monkeypatch.setenv("LEADCORE_DB", "postgresql://leadcore@db.example:5432/leadcore")
+    with pytest.raises(LeadcoreError, match="LEADCORE_DATABASE_URL"):
+        db.database_path()
