@@ -59,6 +59,9 @@ def _sign_in(username: str, password: str) -> None:
     st.rerun()
 
 
+with actions.page_errors():      # a failing start must not keep anyone from signing in
+    session.start_scheduler()
+
 if user is None:
     # A hidden one-page navigation: no page names in the sidebar before sign-in.
     st.navigation([st.Page(sign_in_form, title=_("Sign in"), url_path="sign-in")], position="hidden").run()

@@ -230,6 +230,14 @@ PAGE_LOAD_SWEEP_AFTER = 90.0
 UNREAD_COUNT_EVERY = 30.0
 
 
+def start_scheduler() -> None:
+    """The server's scheduler, started by the first page run of any session (the sign-in page
+    too): a server of a group must be able to take over the group's jobs as soon as anyone has
+    opened it, not only once someone has signed in there."""
+    if background_jobs_enabled():
+        _scheduler(_database())
+
+
 def start_background_jobs() -> None:
     if background_jobs_enabled():
         # SPEC: the sweep also runs on page load (throttled, see above; never over PostgreSQL,

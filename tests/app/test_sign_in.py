@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from leadcore import sign_in
+from leadcore.ui import session
 from leadcore.ui.session import root_connection
 
 FAILED = "Sign-in failed: the username or the password is wrong."
@@ -146,3 +147,12 @@ def test_a_manager_sees_the_lock_but_cannot_unlock(cur, people, open_app, now):
     at.selectbox(key="user_edit_id").set_value(people.anna.id).run()
     assert "Locked after too many failed sign-ins." in [w.value for w in at.warning]
     assert not [b for b in at.button if b.label == "Unlock sign-in"]
+
+
+def test_the_sign_in_page_already_starts_the_servers_scheduler(open_app, monkeypatch):
+    """A server of a dealer group can take over the group's jobs once anyone has opened it."""
+    started = []
+    monkeypatch.setenv("LEADCORE_SCHEDULER", "on")
+    monkeypatch.setattr(session, "_scheduler", started.append)
+    at = open_app(None)
+    assert at.text_input(key="sign_in_username") and started
