@@ -14,9 +14,14 @@ check foresaw, its files are stored one by one, so one bad file never stops the 
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -151,7 +156,8 @@ def _parsed(batches: Iterable[list[tuple[str, bytes]]], tz: ZoneInfo, dealer: De
         for batch in batches:
             yield batch, parse_batch(batch, tz, dealer)
         return
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_die_with, initargs=(os.getpid(),)) as pool:
         ahead: deque = deque()
         for batch in batches:
             ahead.append((batch, pool.submit(parse_batch, batch, tz, dealer)))
@@ -161,6 +167,27 @@ def _parsed(batches: Iterable[list[tuple[str, bytes]]], tz: ZoneInfo, dealer: De
         while ahead:
             done, future = ahead.popleft()
             yield done, future.result()
+
+
+def _die_with(parent: int) -> None:
+    """The parsing helper ends when the intake process does. A killed intake (kill -9, a crash)
+    never tells its helper, which would otherwise wait on its queue forever: Linux signals it
+    (PR_SET_PDEATHSIG), elsewhere a thread notices the parent is gone."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:        # gone before the signal was asked for
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _per_file(stored: list[tuple[int, IntakeResult]], n: int) -> list[IntakeResult]:

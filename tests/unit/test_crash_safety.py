@@ -231,3 +231,20 @@ def test_intake_killed_at_any_moment_loses_and_doubles_nothing(db_path, con, cur
         path.rename(inbox / path.name)
     assert _run(db_path, inbox) == 0
     assert _state(db_path) == final
+    # No parsing helper of a killed intake is left behind, waiting forever.
+    assert _left_behind(inbox) == []
+
+
+def _left_behind(inbox: Path, seconds: float = 5.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while True:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and str(inbox) in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
