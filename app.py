@@ -69,7 +69,7 @@ if user is None:
 
 unread = 0
 with actions.page_errors():      # a failing sweep or count must not keep anyone from the pages
-    session.start_background_jobs()
+    session.sweep_on_page_load()
     unread = session.unread_notifications(user)
 # The count in the title is the sidebar's badge; url_path keeps the page's address stable.
 PAGES["notifications"] = (

@@ -181,7 +181,7 @@ def cmd_copy_to_postgres(args: argparse.Namespace) -> None:
     finally:
         source.close()
     print(_("Copied {path} into {url}: {tables} tables, {rows} rows, counts and checksums equal, in {seconds} s.").format(
-        path=db.database_path(), url=args.url.split("@")[-1], tables=len(copied.tables),
+        path=db.database_path(), url=postgres.without_password(args.url), tables=len(copied.tables),
         rows=_number(sum(copied.tables.values())), seconds=_number(copied.seconds, 1)))
     print(_("Start the app with LEADCORE_DATABASE_URL set to that URL (its password from the environment)."))
 

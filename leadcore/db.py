@@ -19,7 +19,7 @@ from leadcore import postgres, process
 from leadcore.errors import Conflict, DatabaseBusy, LeadcoreError
 
 # Both engines' errors, and bulk rows in (registered Arrow on DuckDB, COPY on PostgreSQL).
-from leadcore.postgres import IntegrityError, RetryableError, insert_rows, staged  # noqa: F401
+from leadcore.postgres import IntegrityError, RetryableError, engine, insert_rows, staged  # noqa: F401
 
 # The folder holding app.py. Relative paths in the configuration mean "in the project", never
 # "wherever the server was started": a server started elsewhere must not quietly open (and
@@ -58,12 +58,7 @@ def database_url() -> str | None:
 def database_name() -> str:
     """What this server serves, for the log and the admins' sidebar (a URL without its password)."""
     url = database_url()
-    return re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", url) if url else str(database_path())
-
-
-def engine(cur) -> str:
-    """'duckdb' or 'postgres': the few places that must differ ask this (see postgres.py)."""
-    return getattr(cur, "engine", "duckdb")
+    return postgres.without_password(url) if url else str(database_path())
 
 
 def skip_locked(cur) -> str:
@@ -81,7 +76,7 @@ def connect(path: str | Path | None = None):
     if url:
         database = postgres.Database(url)
         migrate(database)
-        _announce(database_name() if path is None else url.split("@")[-1])
+        _announce(postgres.without_password(url))
         return database
     target = Path(path) if path is not None else database_path()
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -65,6 +65,16 @@ BEGIN = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 BEGIN_READ_ONLY = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
+def engine(cur) -> str:
+    """'duckdb' or 'postgres': the few places that must differ ask this (db.engine)."""
+    return getattr(cur, "engine", "duckdb")
+
+
+def without_password(url: str) -> str:
+    """A database URL fit for a log line or a screen: its password, if any, as ***."""
+    return re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", url)
+
+
 def is_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
@@ -211,8 +221,7 @@ class Cursor:
 
     def df(self) -> pd.DataFrame:
         columns = [column.name for column in self.description or ()]
-        frame = pd.DataFrame.from_records(self.fetchall(), columns=columns, coerce_float=True)
-        return frame
+        return pd.DataFrame.from_records(self.fetchall(), columns=columns, coerce_float=True)
 
     fetchdf = df
 
@@ -231,6 +240,8 @@ def stream(cur: Cursor, sql: str, chunk: int = 50_000) -> Iterator[tuple]:
         rows.itersize = chunk
         rows.execute(sql)
         yield from rows
+
+
 # --- a lock one app server of the group holds ---------------------------------------------------
 
 log = logging.getLogger("leadcore.postgres")
@@ -364,7 +375,7 @@ def ddl(sql: str) -> str:
 def staged(cur, name: str, rows: Any) -> Iterator[str]:
     """An Arrow table (or DataFrame) as a table `name` for the statements inside the block: a
     registered view on DuckDB, a temporary table filled by COPY on PostgreSQL."""
-    if getattr(cur, "engine", "duckdb") != "postgres":
+    if engine(cur) != "postgres":
         cur.register(name, rows)
         try:
             yield name
@@ -387,7 +398,7 @@ def _copy(connection: psycopg.Connection, name: str, table: pa.Table) -> None:
     where CSV cannot carry a column (bytes: an outbox mail's attachment)."""
     names = ", ".join(table.column_names)
     with connection.cursor() as cursor:
-        if any(pa.types.is_binary(t) or pa.types.is_large_binary(t) for t in table.schema.types):
+        if any(_is_bytes(t) for t in table.schema.types):
             with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
                 for row in zip(*(column.to_pylist() for column in table.columns)):
                     copy.write_row(row)
@@ -401,13 +412,17 @@ def _copy(connection: psycopg.Connection, name: str, table: pa.Table) -> None:
 
 def insert_rows(cur, table: str, rows) -> None:
     """INSERT every row of an Arrow table into `table`, by column name (COPY on PostgreSQL)."""
-    if getattr(cur, "engine", "duckdb") == "postgres":
+    if engine(cur) == "postgres":
         with cur.held() as connection:
             _copy(connection, table, rows)
         return
     with staged(cur, f"_rows_{threading.get_ident()}", rows) as name:
         columns = ", ".join(rows.column_names)
         cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {name}")
+
+
+def _is_bytes(arrow_type) -> bool:
+    return pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type)
 
 
 def _pg_type(arrow_type) -> str:
@@ -419,7 +434,7 @@ def _pg_type(arrow_type) -> str:
         return "DOUBLE PRECISION"
     if pa.types.is_boolean(arrow_type):
         return "BOOLEAN"
-    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
+    if _is_bytes(arrow_type):
         return "BYTEA"
     if pa.types.is_date(arrow_type):
         return "DATE"

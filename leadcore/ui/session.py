@@ -238,14 +238,13 @@ def start_scheduler() -> None:
         _scheduler(_database())
 
 
-def start_background_jobs() -> None:
+def sweep_on_page_load() -> None:
     if background_jobs_enabled():
         # SPEC: the sweep also runs on page load (throttled, see above; never over PostgreSQL,
-        # see jobs.sweep_on_page_load). It goes first, so the first page a user sees already
-        # counts what the sweep found.
+        # see jobs.sweep_on_page_load). It runs before the page, so the first page a user sees
+        # already counts what the sweep found. (The scheduler was started by start_scheduler.)
         if jobs.sweep_on_page_load(cursor(), now(), min_interval=PAGE_LOAD_SWEEP_AFTER) is not None:
             forget_unread()
-        _scheduler(_database())
 
 
 def unread_notifications(user: User) -> int:
